@@ -1,0 +1,15 @@
+// Command api serves the developer HTTP API behind API Gateway.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/devplatform/account-migration/shared/httpapi"
+	"github.com/devplatform/account-migration/shared/lambdaenv"
+)
+
+func main() {
+	env := lambdaenv.MustLoad()
+	api := &httpapi.API{M: env.Migrator, Idempotency: env.Store, Ops: env.Store, Log: env.Log}
+	lambda.Start(api.Handle)
+}

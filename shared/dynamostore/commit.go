@@ -1,0 +1,201 @@
+package dynamostore
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// PassPointOfNoReturn is the one transaction after which a batch only moves
+// forward. All of it applies or none of it does:
+//
+//  0. the batch AWAITING_CONFIRMATION -> COMMITTING (so one of any number of
+//     concurrent confirmations wins),
+//  1. the subject's mini-program quota reserved, if the batch brings any: the
+//     counter is shared by every account of the subject, so two migrations
+//     racing into one subject can never overshoot it (rule 12),
+//  2. the target account created (mode "new") or bound to the batch's subject,
+//     which it must not already hold another of (rule 3),
+//  3. the audit event.
+func (s *Store) PassPointOfNoReturn(ctx context.Context, c migration.CommitStart) error {
+	b := c.Batch
+	at := c.Audit.At
+	upd := expression.Set(expression.Name("state"), expression.Value(migration.Committing)).
+		Set(expression.Name("updatedAt"), expression.Value(at)).
+		Set(expression.Name("commitDeadline"), expression.Value(c.Deadline.UTC().Format(time.RFC3339))).
+		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(migration.Committing))).
+		Set(expression.Name(attrGSI2SK), expression.Value(at+"#"+b.MigrationID+"#"+b.BatchID))
+	// The target must still be the one the caller read: a target changed in
+	// between makes this confirmation stale.
+	cond := expression.Name("state").Equal(expression.Value(migration.AwaitingConfirmation)).
+		And(expression.Name("targetAccountId").Equal(expression.Value(b.TargetAccountID)))
+	batchExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
+		UpdateExpression: batchExpr.Update(), ConditionExpression: batchExpr.Condition(),
+		ExpressionAttributeNames: batchExpr.Names(), ExpressionAttributeValues: batchExpr.Values()}}}
+	quotaAt, targetAt := -1, -1
+
+	if c.QuotaLimit > 0 && b.MiniPrograms > 0 {
+		used := expression.Name("used")
+		qcond := expression.AttributeNotExists(used).Or(used.LessThanEqual(expression.Value(c.QuotaLimit - b.MiniPrograms)))
+		qexpr, err := expression.NewBuilder().
+			WithUpdate(expression.Add(used, expression.Value(b.MiniPrograms)).Set(expression.Name("limit"), expression.Value(c.QuotaLimit))).
+			WithCondition(qcond).Build()
+		if err != nil {
+			return err
+		}
+		quotaAt = len(writes)
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(quotaPK(b.SubjectID), quotaSK),
+			UpdateExpression: qexpr.Update(), ConditionExpression: qexpr.Condition(),
+			ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()}})
+	}
+
+	targetAt = len(writes)
+	if c.NewAccount != nil {
+		av, err := targetRecord(*c.NewAccount)
+		if err != nil {
+			return err
+		}
+		nexpr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+		if err != nil {
+			return err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+			ConditionExpression: nexpr.Condition(), ExpressionAttributeNames: nexpr.Names()}})
+	} else {
+		subject := expression.Name("subjectId")
+		tcond := expression.AttributeExists(expression.Name(attrPK)).
+			And(expression.Name("login").Equal(expression.Value(b.Login))).
+			And(expression.Name("onboarding").In(expression.Value(migration.OnboardingApplied), expression.Value(migration.OnboardingCompleted))).
+			And(expression.AttributeNotExists(subject).Or(subject.Equal(expression.Value(b.SubjectID))))
+		texpr, err := expression.NewBuilder().WithUpdate(expression.Set(subject, expression.Value(b.SubjectID))).WithCondition(tcond).Build()
+		if err != nil {
+			return err
+		}
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(targetPK(b.TargetPlatform, b.TargetAccountID), metaSK),
+			UpdateExpression: texpr.Update(), ConditionExpression: texpr.Condition(),
+			ExpressionAttributeNames: texpr.Names(), ExpressionAttributeValues: texpr.Values()}})
+	}
+
+	audit, err := s.auditPut(c.Audit, auditSeq(c.Audit))
+	if err != nil {
+		return err
+	}
+	writes = append(writes, audit)
+
+	err = s.transact(ctx, writes)
+	if err == nil {
+		return nil
+	}
+	failed := conditionFailures(err)
+	switch {
+	case failed[0]:
+		return migration.Errorf(migration.CodeWrongStep, "batch is no longer awaiting confirmation")
+	case quotaAt >= 0 && failed[quotaAt]:
+		return migration.Errorf(migration.CodeQuotaExceeded, "subject %s may hold at most %d mini-programs on the developer platform; this batch brings %d more than fit",
+			b.SubjectID, c.QuotaLimit, b.MiniPrograms)
+	case failed[targetAt]:
+		return migration.Errorf(migration.CodeTargetNotEligible, "account %s can no longer receive subject %s", b.TargetAccountID, b.SubjectID)
+	}
+	return cancelled(err, "the commit")
+}
+
+func targetRecord(t migration.TargetAccount) (map[string]types.AttributeValue, error) {
+	return record(t, map[string]string{attrPK: targetPK(t.Platform, t.ID), attrSK: metaSK,
+		attrGSI2PK: loginPK(t.Platform, t.Login), attrGSI2SK: "TARGET#" + t.ID})
+}
+
+// MoveChunk moves up to max of the batch's remaining items to its target in
+// one transaction (max+1 <= 100 actions: each item plus the progress counter).
+//
+// Each move applies only while the source still holds the item, so an item
+// moves once whatever retries, crashes or concurrent movers do. The index
+// (GSI) may lag and still list an item this batch already moved; such items
+// are recognised by movedBy and dropped, and the rest is tried again. An item
+// held by anyone else is an ASSET_CONFLICT: nothing in the chunk moves.
+func (s *Store) MoveChunk(ctx context.Context, b migration.Batch, max int, now time.Time) (int, bool, error) {
+	if max <= 0 || max >= maxTransactItems {
+		max = maxTransactItems - 1
+	}
+	rows, next, err := s.queryPage(ctx, indexHeld, attrGSI1PK, holdPK(b.SourceHolder()), attrGSI1SK, batchPrefix(b.BatchKey), "", max, false)
+	if err != nil {
+		return 0, false, err
+	}
+	var items []migration.Item
+	if err := attributevalue.UnmarshalListOfMaps(rows, &items); err != nil {
+		return 0, false, err
+	}
+	last := next == "" && len(items) < max
+	src, dst := b.SourceHolder(), b.TargetHolder()
+	stamp := now.UTC().Format(time.RFC3339Nano)
+	for len(items) > 0 {
+		writes := make([]types.TransactWriteItem, 0, len(items)+1)
+		for _, it := range items {
+			upd := expression.Set(expression.Name("holder"), expression.Value(dst)).
+				Set(expression.Name(attrGSI1PK), expression.Value(holdPK(dst))).
+				Set(expression.Name("movedBy"), expression.Value(b.BatchID)).
+				Set(expression.Name("movedAt"), expression.Value(stamp))
+			expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.Name("holder").Equal(expression.Value(src))).Build()
+			if err != nil {
+				return 0, false, err
+			}
+			writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(itemPK(it.Type, it.ID), metaSK),
+				UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+				ExpressionAttributeValues: expr.Values(), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+		}
+		pexpr, err := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("moved"), expression.Value(len(items)))).
+			WithCondition(expression.Name("state").Equal(expression.Value(migration.Committing))).Build()
+		if err != nil {
+			return 0, false, err
+		}
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
+			UpdateExpression: pexpr.Update(), ConditionExpression: pexpr.Condition(), ExpressionAttributeNames: pexpr.Names(),
+			ExpressionAttributeValues: pexpr.Values()}})
+
+		err = s.transact(ctx, writes)
+		if err == nil {
+			return len(items), last, nil
+		}
+		failed := conditionFailures(err)
+		if len(failed) == 0 {
+			return 0, false, cancelled(err, "moving a chunk")
+		}
+		if failed[len(items)] {
+			cur, rerr := s.Batch(ctx, b.MigrationID, b.BatchID)
+			if rerr != nil {
+				return 0, false, rerr
+			}
+			if cur.State == migration.Committed {
+				return 0, true, nil
+			}
+			return 0, false, migration.Errorf(migration.CodeWrongStep, "batch is %s, not COMMITTING", cur.State)
+		}
+		keep := items[:0:0]
+		for i, it := range items {
+			if !failed[i] {
+				keep = append(keep, it)
+				continue
+			}
+			var cur migration.Item
+			if err := s.get(ctx, itemPK(it.Type, it.ID), metaSK, &cur, "item "+it.ID); err != nil {
+				return 0, false, err
+			}
+			if cur.Holder == dst && cur.MovedBy == b.BatchID {
+				continue // moved by this batch already; the index had not caught up
+			}
+			return 0, false, &migration.Error{Code: migration.CodeAssetConflict,
+				Message: "item " + it.Key() + " is held by " + cur.Holder + ", not by the batch's source", Err: err}
+		}
+		items = keep
+	}
+	// Everything on this page had moved already: look again.
+	return 0, last, nil
+}

@@ -1,0 +1,358 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the DynamoDB adapter of migration.Store.
+type Store struct {
+	db    API
+	table string
+}
+
+var _ migration.Store = (*Store)(nil)
+
+// New returns a store on table.
+func New(client API, table string) *Store { return &Store{db: client, table: table} }
+
+// Table is the table's name.
+func (s *Store) Table() string { return s.table }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// record marshals v and adds its keys.
+func record(v any, keys map[string]string) (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, err
+	}
+	for k, val := range keys {
+		av[k] = &types.AttributeValueMemberS{Value: val}
+	}
+	return av, nil
+}
+
+// get reads one item consistently into out; NOT_FOUND when absent.
+func (s *Store) get(ctx context.Context, pk, sk string, out any, what string) error {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return storeErr(err)
+	}
+	if res.Item == nil {
+		return migration.Errorf(migration.CodeNotFound, "no %s", what)
+	}
+	return attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// storeErr turns an SDK error into a coded one: throttling and server faults
+// become UNAVAILABLE (retryable); the cause stays inside for the logs.
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var coded *migration.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "TransactionConflictException":
+			return &migration.Error{Code: migration.CodeUnavailable, Message: "the store is busy; try again", Err: err}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store did not answer in time; try again", Err: err}
+	}
+	return &migration.Error{Code: migration.CodeInternal, Message: "store error", Err: err}
+}
+
+// ---- Cursors --------------------------------------------------------------------------
+
+// A cursor is the query's LastEvaluatedKey (all string attributes here),
+// base64url-encoded JSON. decodeCursor refuses a cursor for another partition,
+// so a cursor can never open someone else's listing.
+func encodeCursor(lek map[string]types.AttributeValue) string {
+	if len(lek) == 0 {
+		return ""
+	}
+	m := map[string]string{}
+	for k, v := range lek {
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			m[k] = sv.Value
+		}
+	}
+	b, _ := json.Marshal(m)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c, partitionAttr, partition string) (map[string]types.AttributeValue, error) {
+	if c == "" {
+		return nil, nil
+	}
+	bad := migration.Errorf(migration.CodeInvalidInput, "cursor is not valid")
+	if len(c) > 2048 {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, bad
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil || m[partitionAttr] != partition || len(m) > 4 {
+		return nil, bad
+	}
+	out := map[string]types.AttributeValue{}
+	for k, v := range m {
+		switch k {
+		case attrPK, attrSK, attrGSI1PK, attrGSI1SK, attrGSI2PK, attrGSI2SK:
+			out[k] = &types.AttributeValueMemberS{Value: v}
+		default:
+			return nil, bad
+		}
+	}
+	return out, nil
+}
+
+// queryPage runs one page of a key-condition query on index (or the table).
+func (s *Store) queryPage(ctx context.Context, index, pkAttr, pk, skAttr, skPrefix, cursor string, limit int, consistent bool) ([]map[string]types.AttributeValue, string, error) {
+	start, err := decodeCursor(cursor, pkAttr, pk)
+	if err != nil {
+		return nil, "", err
+	}
+	kc := expression.Key(pkAttr).Equal(expression.Value(pk))
+	if skPrefix != "" {
+		kc = kc.And(expression.Key(skAttr).BeginsWith(skPrefix))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ExclusiveStartKey: start, Limit: aws.Int32(int32(limit))}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	} else {
+		in.ConsistentRead = aws.Bool(consistent)
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", storeErr(err)
+	}
+	return res.Items, encodeCursor(res.LastEvaluatedKey), nil
+}
+
+// queryAll reads every page of a query on the table itself.
+func (s *Store) queryAll(ctx context.Context, pk, skPrefix string) ([]map[string]types.AttributeValue, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(pk))
+	if skPrefix != "" {
+		kc = kc.And(expression.Key(attrSK).BeginsWith(skPrefix))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+	var all []map[string]types.AttributeValue
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		all = append(all, page.Items...)
+	}
+	return all, nil
+}
+
+// ---- Reads ----------------------------------------------------------------------------
+
+// SourceAccount reads an old-platform account.
+func (s *Store) SourceAccount(ctx context.Context, ref migration.AccountRef) (migration.Account, error) {
+	var a migration.Account
+	err := s.get(ctx, accountPK(ref), metaSK, &a, fmt.Sprintf("account %s", ref))
+	return a, err
+}
+
+// Subject reads a subject.
+func (s *Store) Subject(ctx context.Context, id string) (migration.Subject, error) {
+	var sub migration.Subject
+	err := s.get(ctx, subjectPK(id), metaSK, &sub, "subject "+id)
+	return sub, err
+}
+
+// HeldItems pages through what holder holds, optionally one batch only.
+func (s *Store) HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]migration.Item, string, error) {
+	rows, next, err := s.queryPage(ctx, indexHeld, attrGSI1PK, holdPK(holder), attrGSI1SK, batchPrefix(batchKey), cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	items := make([]migration.Item, 0, len(rows))
+	if err := attributevalue.UnmarshalListOfMaps(rows, &items); err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+// Followers pages through the relations on holder's apps.
+func (s *Store) Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]migration.Item, string, error) {
+	rows, next, err := s.queryPage(ctx, indexGSI2, attrGSI2PK, followPK(holder), attrGSI2SK, batchPrefix(batchKey), cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	items := make([]migration.Item, 0, len(rows))
+	if err := attributevalue.UnmarshalListOfMaps(rows, &items); err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+// TargetAccount reads a new-platform account.
+func (s *Store) TargetAccount(ctx context.Context, p migration.TargetPlatform, id string) (migration.TargetAccount, error) {
+	var t migration.TargetAccount
+	err := s.get(ctx, targetPK(p, id), metaSK, &t, fmt.Sprintf("account %s on %s", id, p))
+	return t, err
+}
+
+// TargetCandidates lists the accounts registered on p with login.
+func (s *Store) TargetCandidates(ctx context.Context, p migration.TargetPlatform, login string) ([]migration.TargetAccount, error) {
+	var out []migration.TargetAccount
+	cursor := ""
+	for {
+		rows, next, err := s.queryPage(ctx, indexGSI2, attrGSI2PK, loginPK(p, login), attrGSI2SK, "", cursor, 100, false)
+		if err != nil {
+			return nil, err
+		}
+		var page []migration.TargetAccount
+		if err := attributevalue.UnmarshalListOfMaps(rows, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// Migration reads a migration.
+func (s *Store) Migration(ctx context.Context, id string) (migration.Migration, error) {
+	var m migration.Migration
+	err := s.get(ctx, migrationPK(id), metaSK, &m, "migration "+id)
+	return m, err
+}
+
+// batchRecord is a batch as stored: the parked task tokens sit beside it.
+type batchRecord struct {
+	migration.Batch
+	AgreementToken    string `dynamodbav:"agreementToken,omitempty"`
+	TargetToken       string `dynamodbav:"targetToken,omitempty"`
+	ConfirmationToken string `dynamodbav:"confirmationToken,omitempty"`
+}
+
+var tokenAttr = map[migration.Step]string{
+	migration.StepAgreement:    "agreementToken",
+	migration.StepTarget:       "targetToken",
+	migration.StepConfirmation: "confirmationToken",
+}
+
+func unmarshalBatch(av map[string]types.AttributeValue) (migration.Batch, error) {
+	var r batchRecord
+	if err := attributevalue.UnmarshalMap(av, &r); err != nil {
+		return migration.Batch{}, err
+	}
+	b := r.Batch
+	b.Tokens = map[migration.Step]string{}
+	for step, tok := range map[migration.Step]string{migration.StepAgreement: r.AgreementToken, migration.StepTarget: r.TargetToken, migration.StepConfirmation: r.ConfirmationToken} {
+		if tok != "" {
+			b.Tokens[step] = tok
+		}
+	}
+	return b, nil
+}
+
+// Batch reads one batch.
+func (s *Store) Batch(ctx context.Context, migrationID, batchID string) (migration.Batch, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(migrationPK(migrationID), batchSK(batchID)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return migration.Batch{}, storeErr(err)
+	}
+	if res.Item == nil {
+		return migration.Batch{}, migration.Errorf(migration.CodeNotFound, "no batch %s in migration %s", batchID, migrationID)
+	}
+	return unmarshalBatch(res.Item)
+}
+
+// Batches reads all batches of a migration, in batch-key order.
+func (s *Store) Batches(ctx context.Context, migrationID string) ([]migration.Batch, error) {
+	rows, err := s.queryAll(ctx, migrationPK(migrationID), "BATCH#")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]migration.Batch, 0, len(rows))
+	for _, row := range rows {
+		b, err := unmarshalBatch(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	sortBatches(out)
+	return out, nil
+}
+
+// HasViewed reports whether the account viewed that agreement.
+func (s *Store) HasViewed(ctx context.Context, src migration.AccountRef, version, sha string) (bool, error) {
+	var v struct{}
+	err := s.get(ctx, viewPK(src), version+"#"+sha, &v, "view")
+	if migration.IsCode(err, migration.CodeNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// AuditTrail pages through an account's audit events, oldest first.
+func (s *Store) AuditTrail(ctx context.Context, src migration.AccountRef, cursor string, limit int) ([]migration.AuditEvent, string, error) {
+	rows, next, err := s.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
+	if err != nil {
+		return nil, "", err
+	}
+	var evs []migration.AuditEvent
+	if err := attributevalue.UnmarshalListOfMaps(rows, &evs); err != nil {
+		return nil, "", err
+	}
+	return evs, next, nil
+}

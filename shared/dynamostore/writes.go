@@ -1,0 +1,316 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// auditPut is the append-only audit record: a put that never overwrites.
+func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWriteItem, error) {
+	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: ev.At + "#" + seq})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+func auditSeq(ev migration.AuditEvent) string {
+	return ev.MigrationID + "#" + ev.BatchID + "#" + ev.Event
+}
+
+// ClaimActive makes migrationID the account's one active migration, unless
+// another holds it; it returns whichever id is active.
+func (s *Store) ClaimActive(ctx context.Context, src migration.AccountRef, migrationID string) (string, error) {
+	cond := expression.AttributeNotExists(expression.Name(attrPK)).Or(expression.Name("migrationId").Equal(expression.Value(migrationID)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return "", err
+	}
+	item, err := record(struct {
+		MigrationID string `dynamodbav:"migrationId"`
+	}{migrationID}, map[string]string{attrPK: activePK(src), attrSK: metaSK})
+	if err != nil {
+		return "", err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var cur struct {
+			MigrationID string `dynamodbav:"migrationId"`
+		}
+		if ccf.Item != nil {
+			if err := attributevalue.UnmarshalMap(ccf.Item, &cur); err == nil && cur.MigrationID != "" {
+				return cur.MigrationID, nil
+			}
+		}
+		if err := s.get(ctx, activePK(src), metaSK, &cur, "active migration"); err != nil {
+			return "", err
+		}
+		return cur.MigrationID, nil
+	}
+	return migrationID, storeErr(err)
+}
+
+// ReleaseActive frees the account's claim if migrationID still holds it.
+func (s *Store) ReleaseActive(ctx context.Context, src migration.AccountRef, migrationID string) error {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("migrationId").Equal(expression.Value(migrationID))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(activePK(src), metaSK),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // released already, or another migration holds it now
+	}
+	return storeErr(err)
+}
+
+// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+const maxTransactItems = 100
+
+// CreateMigration writes the migration, its batches and the audit event. Each
+// write is conditioned on not existing, so a retried step changes nothing.
+func (s *Store) CreateMigration(ctx context.Context, m migration.Migration, batches []migration.Batch, ev migration.AuditEvent) error {
+	notExists, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return err
+	}
+	put := func(av map[string]types.AttributeValue) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: notExists.Condition(),
+			ExpressionAttributeNames: notExists.Names()}}
+	}
+	var writes []types.TransactWriteItem
+	for _, b := range batches {
+		av, err := record(batchRecord{Batch: b}, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: batchSK(b.BatchID),
+			attrGSI2PK: batchStatePK(b.State), attrGSI2SK: b.UpdatedAt + "#" + b.MigrationID + "#" + b.BatchID})
+		if err != nil {
+			return err
+		}
+		writes = append(writes, put(av))
+	}
+	// Batches first, in chunks; the migration record last, so a migration that
+	// exists always has all its batches.
+	for len(writes) > maxTransactItems {
+		if err := s.transact(ctx, writes[:maxTransactItems]); err != nil && !isAllConditionFailed(err) {
+			return err
+		}
+		writes = writes[maxTransactItems:]
+	}
+	mav, err := record(m, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: metaSK,
+		attrGSI2PK: migrationsPK(m.Source), attrGSI2SK: m.CreatedAt})
+	if err != nil {
+		return err
+	}
+	audit, err := s.auditPut(ev, auditSeq(ev))
+	if err != nil {
+		return err
+	}
+	if len(writes) >= maxTransactItems-1 {
+		if err := s.transact(ctx, writes); err != nil && !isAllConditionFailed(err) {
+			return err
+		}
+		writes = nil
+	}
+	writes = append(writes, put(mav), audit)
+	err = s.transact(ctx, writes)
+	if err != nil && isAllConditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+// SetExecutionArn records the execution that drives the migration.
+func (s *Store) SetExecutionArn(ctx context.Context, migrationID, arn string) error {
+	return s.update(ctx, migrationPK(migrationID), metaSK, expression.Set(expression.Name("executionArn"), expression.Value(arn)),
+		expression.AttributeExists(expression.Name(attrPK)))
+}
+
+// MarkSummarized records that the migration ended, with its audit event.
+func (s *Store) MarkSummarized(ctx context.Context, migrationID string, ev migration.AuditEvent) error {
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("summarized"), expression.Value(true))).
+		WithCondition(expression.AttributeExists(expression.Name(attrPK)).And(expression.AttributeNotExists(expression.Name("summarized")))).Build()
+	if err != nil {
+		return err
+	}
+	audit, err := s.auditPut(ev, auditSeq(ev))
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(migrationID), metaSK),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()}}, audit})
+	if err != nil && isAllConditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+// RecordView records that the account viewed the agreement (rule 6).
+func (s *Store) RecordView(ctx context.Context, src migration.AccountRef, a migration.Agreement, ev migration.AuditEvent) error {
+	av, err := record(struct {
+		Version  string `dynamodbav:"version"`
+		SHA256   string `dynamodbav:"sha256"`
+		ViewedAt string `dynamodbav:"viewedAt"`
+	}{a.Version, a.SHA256, ev.At}, map[string]string{attrPK: viewPK(src), attrSK: a.Version + "#" + a.SHA256})
+	if err != nil {
+		return err
+	}
+	audit, err := s.auditPut(ev, auditSeq(ev))
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av}}, audit})
+}
+
+func (s *Store) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(pk, sk), UpdateExpression: expr.Update(),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return migration.Errorf(migration.CodeNotFound, "no such record")
+	}
+	return storeErr(err)
+}
+
+// stateIn is the condition "state is one of from".
+func stateIn(from []migration.BatchState) expression.ConditionBuilder {
+	ops := make([]expression.OperandBuilder, len(from))
+	for i, st := range from {
+		ops[i] = expression.Value(st)
+	}
+	if len(ops) == 1 {
+		return expression.Name("state").Equal(ops[0])
+	}
+	return expression.Name("state").In(ops[0], ops[1:]...)
+}
+
+// Transition changes a batch's state, only from the allowed states, together
+// with its audit event.
+func (s *Store) Transition(ctx context.Context, t migration.Transition) (migration.Batch, error) {
+	upd := expression.Set(expression.Name("state"), expression.Value(t.To)).
+		Set(expression.Name("updatedAt"), expression.Value(t.Audit.At)).
+		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(t.To))).
+		Set(expression.Name(attrGSI2SK), expression.Value(t.Audit.At+"#"+t.MigrationID+"#"+t.BatchID))
+	if t.Agreement != nil {
+		upd = upd.Set(expression.Name("agreement"), expression.Value(t.Agreement))
+	}
+	if t.Target != nil {
+		upd = upd.Set(expression.Name("target"), expression.Value(t.Target)).
+			Set(expression.Name("targetAccountId"), expression.Value(t.TargetAccountID))
+	}
+	if t.Error != nil {
+		upd = upd.Set(expression.Name("error"), expression.Value(t.Error))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(stateIn(t.From)).Build()
+	if err != nil {
+		return migration.Batch{}, err
+	}
+	audit, err := s.auditPut(t.Audit, auditSeq(t.Audit)+"#"+string(t.To))
+	if err != nil {
+		return migration.Batch{}, err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table,
+		Key: key(migrationPK(t.MigrationID), batchSK(t.BatchID)), UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}, audit})
+	if failed := conditionFailures(err); failed[0] {
+		cur, rerr := s.Batch(ctx, t.MigrationID, t.BatchID)
+		if rerr != nil {
+			return migration.Batch{}, rerr
+		}
+		return cur, migration.Errorf(migration.CodeWrongStep, "batch is %s", cur.State)
+	}
+	if err != nil {
+		return migration.Batch{}, err
+	}
+	return s.Batch(ctx, t.MigrationID, t.BatchID)
+}
+
+// ParkToken stores a wait's task token while the batch still waits for step.
+func (s *Store) ParkToken(ctx context.Context, migrationID, batchID string, step migration.Step, token string) (migration.Batch, bool, error) {
+	err := s.update(ctx, migrationPK(migrationID), batchSK(batchID),
+		expression.Set(expression.Name(tokenAttr[step]), expression.Value(token)),
+		expression.Name("state").Equal(expression.Value(step.WaitState())))
+	b, rerr := s.Batch(ctx, migrationID, batchID)
+	if rerr != nil {
+		return migration.Batch{}, false, rerr
+	}
+	if migration.IsCode(err, migration.CodeNotFound) {
+		return b, false, nil
+	}
+	return b, err == nil, err
+}
+
+// transact runs one TransactWriteItems.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return err // callers read the cancellation reasons
+	}
+	return storeErr(err)
+}
+
+// conditionFailures maps the index of each action whose condition failed.
+func conditionFailures(err error) map[int]bool {
+	out := map[int]bool{}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return out
+	}
+	for i, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// isAllConditionFailed reports a transaction cancelled only by conditions.
+func isAllConditionFailed(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		if c := aws.ToString(r.Code); c != "" && c != "None" && c != "ConditionalCheckFailed" {
+			return false
+		}
+	}
+	return true
+}
+
+// cancelled turns an unexpected transaction cancellation into a coded error.
+func cancelled(err error, what string) error {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if c := aws.ToString(r.Code); c == "TransactionConflict" || c == "ThrottlingError" || c == "ProvisionedThroughputExceeded" {
+				return &migration.Error{Code: migration.CodeUnavailable, Message: what + " met a concurrent change; try again", Err: err}
+			}
+		}
+		return &migration.Error{Code: migration.CodeInternal, Message: fmt.Sprintf("%s was cancelled", what), Err: err}
+	}
+	return err
+}

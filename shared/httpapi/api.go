@@ -1,0 +1,341 @@
+// Package httpapi is the HTTP edge: API Gateway (payload format 2.0) events in,
+// JSON out. It decodes strictly, takes the caller's account from the verified
+// token's claims only, calls the same use cases the workflow calls, and maps
+// coded errors to statuses in one table.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// MaxBodyBytes bounds a request body; larger ones get 413 and change nothing.
+const MaxBodyBytes = 1 << 20
+
+// OpsScope is the scope ops routes need.
+const OpsScope = "migration:ops"
+
+// Idempotency keeps the first answer to each Idempotency-Key.
+type Idempotency interface {
+	IdempotentResponse(ctx context.Context, scope, key string) (IdempotentRecord, bool, error)
+	SaveIdempotentResponse(ctx context.Context, scope, key string, rec IdempotentRecord, ttl time.Duration) (IdempotentRecord, error)
+}
+
+// IdempotentRecord is a stored answer and the request it answered.
+type IdempotentRecord struct {
+	RequestHash string `dynamodbav:"requestHash"`
+	Status      int    `dynamodbav:"status"`
+	Body        string `dynamodbav:"body"`
+}
+
+// OpsReader is what the ops routes read besides the use cases.
+type OpsReader interface {
+	LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error)
+}
+
+// API serves every route of CONTRACT.md §2.
+type API struct {
+	M           *migration.Migrator
+	Idempotency Idempotency
+	Ops         OpsReader
+	Log         *slog.Logger
+}
+
+type request struct {
+	ev      events.APIGatewayV2HTTPRequest
+	caller  migration.AccountRef
+	scopes  []string
+	body    []byte
+	meta    migration.RequestMeta
+	reqID   string
+	started time.Time
+}
+
+func (r *request) param(name string) string { return r.ev.PathParameters[name] }
+
+type handlerFunc func(ctx context.Context, r *request) (int, any, error)
+
+type route struct {
+	h          handlerFunc
+	auth       bool
+	scope      string
+	idempotent bool // honours Idempotency-Key
+}
+
+func (a *API) routes() map[string]route {
+	return map[string]route{
+		"GET /healthz":                     {h: a.healthz},
+		"GET /v1/assets":                   {h: a.assets, auth: true},
+		"GET /v1/plan":                     {h: a.plan, auth: true},
+		"POST /v1/migrations":              {h: a.startMigration, auth: true, idempotent: true},
+		"GET /v1/agreement":                {h: a.agreement, auth: true},
+		"GET /v1/migrations/{migrationId}": {h: a.migrationStatus, auth: true},
+		"GET /v1/migrations/{migrationId}/batches/{batchId}":            {h: a.review, auth: true},
+		"POST /v1/migrations/{migrationId}/batches/{batchId}/agreement": {h: a.accept, auth: true, idempotent: true},
+		"GET /v1/migrations/{migrationId}/batches/{batchId}/targets":    {h: a.targets, auth: true},
+		"PUT /v1/migrations/{migrationId}/batches/{batchId}/target":     {h: a.selectTarget, auth: true, idempotent: true},
+		"POST /v1/migrations/{migrationId}/batches/{batchId}/commit":    {h: a.commit, auth: true, idempotent: true},
+		"GET /v1/targets/{platform}/accounts/{accountId}":               {h: a.targetAccount, auth: true},
+		"GET /v1/ops/accounts/{platform}/{accountId}/migration":         {h: a.opsMigration, auth: true, scope: OpsScope},
+	}
+}
+
+// Handle is the Lambda handler.
+func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := &request{ev: ev, reqID: ev.RequestContext.RequestID, started: time.Now(),
+		meta: migration.RequestMeta{SourceIP: ev.RequestContext.HTTP.SourceIP, UserAgent: truncate(ev.RequestContext.HTTP.UserAgent, 256)}}
+	log := a.logger().With("requestId", r.reqID, "route", ev.RouteKey)
+	rt, ok := a.routes()[ev.RouteKey]
+	if !ok {
+		return a.fail(ctx, log, r, migration.Errorf(codeRouteNotFound, "no route %s", ev.RouteKey)), nil
+	}
+	if err := a.authenticate(r, rt); err != nil {
+		return a.fail(ctx, log, r, err), nil
+	}
+	if rt.auth {
+		log = log.With("account", r.caller.String())
+	}
+	for _, name := range []string{"migrationId", "batchId", "accountId"} {
+		if v, ok := ev.PathParameters[name]; ok && !migration.ValidID(v) {
+			return a.fail(ctx, log, r, migration.Errorf(migration.CodeNotFound, "no such %s", name)), nil
+		}
+	}
+	body, err := readBody(ev)
+	if err != nil {
+		return a.fail(ctx, log, r, err), nil
+	}
+	r.body = body
+
+	var idemKey, reqHash string
+	if rt.idempotent {
+		if idemKey = header(ev, "idempotency-key"); idemKey != "" {
+			if !validIdempotencyKey(idemKey) {
+				return a.fail(ctx, log, r, migration.Errorf(migration.CodeInvalidInput, "Idempotency-Key must be 1-255 visible ASCII characters")), nil
+			}
+			reqHash = requestHash(ev, body)
+			rec, found, err := a.Idempotency.IdempotentResponse(ctx, r.caller.String(), idemKey)
+			if err != nil {
+				return a.fail(ctx, log, r, err), nil
+			}
+			if found {
+				if rec.RequestHash != reqHash {
+					return a.fail(ctx, log, r, migration.Errorf(migration.CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request")), nil
+				}
+				return respond(rec.Status, []byte(rec.Body), r.reqID, true), nil
+			}
+		}
+	}
+
+	status, out, err := rt.h(ctx, r)
+	if err != nil {
+		return a.fail(ctx, log, r, err), nil
+	}
+	payload, err := json.Marshal(out)
+	if err != nil {
+		return a.fail(ctx, log, r, err), nil
+	}
+	if idemKey != "" {
+		rec, err := a.Idempotency.SaveIdempotentResponse(ctx, r.caller.String(), idemKey,
+			IdempotentRecord{RequestHash: reqHash, Status: status, Body: string(payload)}, 24*time.Hour)
+		if err != nil {
+			log.WarnContext(ctx, "idempotency record not saved", "error", err)
+		} else if rec.RequestHash == reqHash {
+			status, payload = rec.Status, []byte(rec.Body) // a concurrent twin answered first
+		}
+	}
+	log.InfoContext(ctx, "request", "status", status, "ms", time.Since(r.started).Milliseconds())
+	return respond(status, payload, r.reqID, false), nil
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}
+
+func (a *API) fail(ctx context.Context, log *slog.Logger, r *request, err error) events.APIGatewayV2HTTPResponse {
+	status, code, msg := publicError(err)
+	if status >= 500 {
+		log.ErrorContext(ctx, "request failed", "status", status, "code", string(code), "error", err.Error())
+	} else {
+		log.InfoContext(ctx, "request refused", "status", status, "code", string(code))
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.RequestID = code, msg, r.reqID
+	payload, _ := json.Marshal(body)
+	return respond(status, payload, r.reqID, false)
+}
+
+func respond(status int, body []byte, reqID string, replayed bool) events.APIGatewayV2HTTPResponse {
+	h := map[string]string{"content-type": "application/json", "x-request-id": reqID, "cache-control": "no-store"}
+	if replayed {
+		h["idempotent-replayed"] = "true"
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: string(body)}
+}
+
+// authenticate reads the caller from the claims API Gateway's JWT authorizer
+// verified. The account always comes from here, never from the path or body.
+func (a *API) authenticate(r *request, rt route) error {
+	if !rt.auth {
+		return nil
+	}
+	var claims map[string]string
+	var scopes []string
+	if au := r.ev.RequestContext.Authorizer; au != nil && au.JWT != nil {
+		claims, scopes = au.JWT.Claims, au.JWT.Scopes
+	}
+	ref := migration.AccountRef{Platform: claims["platform"], ID: claims["sub"]}
+	switch migration.SourcePlatform(ref.Platform) {
+	case migration.PlatformMicroapp, migration.PlatformDouyinOpenLegacy, migration.PlatformThirdParty:
+	default:
+		return migration.Errorf(codeUnauthorized, "the token does not name an old-platform account")
+	}
+	if !migration.ValidID(ref.ID) {
+		return migration.Errorf(codeUnauthorized, "the token does not name an old-platform account")
+	}
+	r.caller = ref
+	if len(scopes) == 0 {
+		scopes = strings.Fields(claims["scope"])
+	}
+	r.scopes = scopes
+	if rt.scope != "" && !contains(scopes, rt.scope) {
+		return migration.Errorf(codeForbidden, "this route needs the %s scope", rt.scope)
+	}
+	return nil
+}
+
+func readBody(ev events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		if base64.StdEncoding.DecodedLen(len(ev.Body)) > MaxBodyBytes+3 {
+			return nil, migration.Errorf(codePayloadTooLarge, "request body is larger than %d bytes", MaxBodyBytes)
+		}
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return nil, migration.Errorf(migration.CodeInvalidInput, "request body is not valid base64")
+		}
+		body = b
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, migration.Errorf(codePayloadTooLarge, "request body is larger than %d bytes", MaxBodyBytes)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		ct := header(ev, "content-type")
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return nil, migration.Errorf(codeUnsupportedMedia, "send the body as application/json")
+		}
+		if !utf8.Valid(body) {
+			return nil, migration.Errorf(migration.CodeInvalidInput, "request body is not UTF-8")
+		}
+	}
+	return body, nil
+}
+
+// decode reads a JSON body strictly: unknown fields, trailing data and
+// malformed JSON are refused. An empty body is allowed only when optional.
+func decode(body []byte, v any, optional bool) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return migration.Errorf(migration.CodeInvalidInput, "a JSON body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return migration.Errorf(migration.CodeInvalidInput, "request body is not valid: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return migration.Errorf(migration.CodeInvalidInput, "request body has data after its JSON object")
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	return truncate(msg, 200)
+}
+
+func header(ev events.APIGatewayV2HTTPRequest, name string) string {
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// requestHash binds an Idempotency-Key to one request: route, path and body.
+func requestHash(ev events.APIGatewayV2HTTPRequest, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(ev.RouteKey + "\x00" + ev.RawPath + "\x00"))
+	var canon any
+	if json.Unmarshal(body, &canon) == nil {
+		body, _ = json.Marshal(canon) // the same JSON, however spaced
+	}
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func limitParam(r *request) (int, error) {
+	v := r.ev.QueryStringParameters["limit"]
+	if v == "" {
+		return 200, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, migration.Errorf(migration.CodeInvalidInput, "limit must be 1-1000")
+	}
+	return n, nil
+}
+
+func (a *API) healthz(context.Context, *request) (int, any, error) {
+	return http.StatusOK, map[string]string{"status": "ok"}, nil
+}

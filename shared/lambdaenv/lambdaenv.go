@@ -1,0 +1,62 @@
+// Package lambdaenv builds what every function needs from its environment:
+// the Lambda-aware JSON logger, the AWS clients (AWS_ENDPOINT_URL is honoured
+// by the SDK itself, which is how the local stack points them at moto) and the
+// use cases over the DynamoDB store and Step Functions.
+package lambdaenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/stepfunctions"
+)
+
+// Env is one function's wiring.
+type Env struct {
+	Migrator *migration.Migrator
+	Store    *dynamostore.Store
+	Log      *slog.Logger
+}
+
+// Load reads the environment. TABLE_NAME is required; STATE_MACHINE_ARN only
+// for functions that start executions.
+func Load(ctx context.Context) (*Env, error) {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
+	sf := &stepfunctions.Client{API: sfn.NewFromConfig(cfg), StateMachineArn: os.Getenv("STATE_MACHINE_ARN")}
+	m := &migration.Migrator{Store: store, Signal: sf, Starter: sf}
+	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {
+		m.CommitOverdue = time.Duration(v) * time.Second
+	}
+	return &Env{Migrator: m, Store: store, Log: log}, nil
+}
+
+// MustLoad is Load for main: a function that cannot wire itself cannot serve.
+func MustLoad() *Env {
+	env, err := Load(context.Background())
+	if err != nil {
+		slog.Error("init failed", "error", err)
+		os.Exit(1)
+	}
+	return env
+}

@@ -1,0 +1,83 @@
+package migration
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what the use cases need from persistence. The DynamoDB adapter
+// implements it with conditional writes; every method that changes a batch
+// does so only from the states the domain allows, and writes its audit event
+// in the same transaction.
+type Store interface {
+	SourceAccount(ctx context.Context, ref AccountRef) (Account, error)
+	Subject(ctx context.Context, id string) (Subject, error)
+	// HeldItems pages through what holder holds; batchKey "" means all.
+	HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
+	// Followers pages through relations on holder's apps (they follow the apps).
+	Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
+
+	ClaimActive(ctx context.Context, src AccountRef, migrationID string) (activeID string, err error)
+	ReleaseActive(ctx context.Context, src AccountRef, migrationID string) error
+	CreateMigration(ctx context.Context, m Migration, batches []Batch, ev AuditEvent) error
+	Migration(ctx context.Context, migrationID string) (Migration, error)
+	Batches(ctx context.Context, migrationID string) ([]Batch, error)
+	Batch(ctx context.Context, migrationID, batchID string) (Batch, error)
+	SetExecutionArn(ctx context.Context, migrationID, arn string) error
+	MarkSummarized(ctx context.Context, migrationID string, ev AuditEvent) error
+
+	RecordView(ctx context.Context, src AccountRef, a Agreement, ev AuditEvent) error
+	HasViewed(ctx context.Context, src AccountRef, version, sha string) (bool, error)
+
+	// Transition moves a batch from one of t.From to t.To. When the batch is in
+	// none of t.From it returns a CodeWrongStep error and the batch as it is.
+	Transition(ctx context.Context, t Transition) (Batch, error)
+	// ParkToken stores a wait's task token while the batch still waits for the
+	// step; parked is false (with the batch as it is) when it no longer does.
+	ParkToken(ctx context.Context, migrationID, batchID string, step Step, token string) (b Batch, parked bool, err error)
+	// PassPointOfNoReturn is the one transaction after which the batch only
+	// moves forward: AWAITING_CONFIRMATION -> COMMITTING, the subject's quota
+	// reserved, the target account created or bound to the subject, the audit
+	// event written. Codes: QUOTA_EXCEEDED, TARGET_NOT_ELIGIBLE, WRONG_STEP.
+	PassPointOfNoReturn(ctx context.Context, c CommitStart) error
+	// MoveChunk moves up to max of the batch's remaining items to its target,
+	// each conditioned on still being held by the source. done reports that
+	// nothing is left to move.
+	MoveChunk(ctx context.Context, b Batch, max int, now time.Time) (moved int, done bool, err error)
+
+	TargetCandidates(ctx context.Context, p TargetPlatform, login string) ([]TargetAccount, error)
+	TargetAccount(ctx context.Context, p TargetPlatform, id string) (TargetAccount, error)
+	AuditTrail(ctx context.Context, src AccountRef, cursor string, limit int) ([]AuditEvent, string, error)
+}
+
+// Transition is one conditional change of a batch's state.
+type Transition struct {
+	MigrationID, BatchID string
+	From                 []BatchState
+	To                   BatchState
+	Agreement            *Acceptance
+	Target               *Target
+	TargetAccountID      string
+	Error                *BatchError
+	Audit                AuditEvent
+}
+
+// CommitStart is what the point of no return needs.
+type CommitStart struct {
+	Batch      Batch
+	QuotaLimit int            // mini-programs the subject may hold on developer
+	NewAccount *TargetAccount // set when the batch chose mode "new"
+	Deadline   time.Time      // when a batch still COMMITTING is overdue
+	Audit      AuditEvent
+}
+
+// Signaller ends a parked wait of the workflow.
+type Signaller interface {
+	Succeed(ctx context.Context, token string) error
+	Fail(ctx context.Context, token, errorType, cause string) error
+}
+
+// Starter starts the workflow execution that drives a migration.
+type Starter interface {
+	StartExecution(ctx context.Context, name string, input any) (executionArn string, err error)
+}

@@ -1,0 +1,233 @@
+package migration
+
+import (
+	"sort"
+)
+
+// Place turns a validated snapshot into the items the migration knows, each
+// held by its old-platform account and placed in that account's batch, or
+// marked skipped with the reason. It is the one place where role scope
+// (rule 2), the split by subject (rules 3-5) and certification (rule 11) are
+// decided; the plan, the review and the commit all read what it decided.
+func Place(snap *Snapshot) []Item {
+	subjects := make(map[string]Subject, len(snap.Subjects))
+	for _, s := range snap.Subjects {
+		subjects[s.ID] = s
+	}
+	accounts := make(map[string]Account, len(snap.Accounts))
+	for _, a := range snap.Accounts {
+		accounts[SourceHolder(a.Platform, a.ID)] = a
+	}
+	// certifiedUnder says whether an asset moves: it must be certified itself
+	// and certified under a certified subject.
+	certifiedUnder := func(certified bool, subjectID string) SkipReason {
+		if !certified {
+			return SkipUncertified
+		}
+		if s, ok := subjects[subjectID]; !ok || !s.Certified {
+			return SkipSubjectUncertified
+		}
+		return ""
+	}
+
+	type parent struct {
+		holder, batchKey string
+		skip             SkipReason
+	}
+	parents := make(map[string]parent, len(snap.Apps)+len(snap.Services))
+	items := make([]Item, 0, len(snap.Apps)+len(snap.Services)+len(snap.Identities)+len(snap.Members)+len(snap.Data)+len(snap.Orders))
+	place := func(it Item, holder string, p TargetPlatform, skip SkipReason) Item {
+		it.Holder, it.Skip = holder, skip
+		if skip == "" {
+			it.BatchKey = BatchKey(it.SubjectID, p)
+		}
+		return it
+	}
+
+	// Apps move with their creator, the super admin, under the subject they were
+	// certified (published) under, not the account's own (rule 4).
+	for _, a := range snap.Apps {
+		it := place(Item{Type: ItemApp, ID: a.ID, Platform: a.Platform, Name: a.Name, Kind: string(a.Kind), SubjectID: a.SubjectID, Certified: a.Certified},
+			SourceHolder(a.Platform, a.CreatorAccountID), TargetPlatformOfApp(a.Kind), certifiedUnder(a.Certified, a.SubjectID))
+		parents[a.ID] = parent{it.Holder, it.BatchKey, it.Skip}
+		items = append(items, it)
+	}
+	for _, s := range snap.Services {
+		it := place(Item{Type: ItemService, ID: s.ID, Platform: s.Platform, Name: s.Name, SubjectID: s.SubjectID, Certified: s.Certified},
+			SourceHolder(s.Platform, s.OwnerAccountID), TargetPlatformOfService(), certifiedUnder(s.Certified, s.SubjectID))
+		parents[s.ID] = parent{it.Holder, it.BatchKey, it.Skip}
+		items = append(items, it)
+	}
+	for _, idn := range snap.Identities {
+		items = append(items, place(Item{Type: ItemIdentity, ID: idn.ID, Platform: idn.Platform, Kind: string(idn.Kind), SubjectID: idn.SubjectID, Certified: idn.Certified},
+			SourceHolder(idn.Platform, idn.AccountID), TargetPlatformOfIdentity(idn.Kind), certifiedUnder(idn.Certified, idn.SubjectID)))
+	}
+	// A collaboration relation belongs to the collaborator: it moves in a batch
+	// of the collaborator's own account, keyed by that account's subject
+	// ("personal" without one) and the app's target platform. It never moves
+	// the app itself (rule 2).
+	appsByID := make(map[string]App, len(snap.Apps))
+	for _, a := range snap.Apps {
+		appsByID[a.ID] = a
+	}
+	for _, m := range snap.Members {
+		app := appsByID[m.AssetID]
+		holder := SourceHolder(app.Platform, m.AccountID)
+		subjectID := accounts[holder].SubjectID
+		if subjectID == "" {
+			subjectID = PersonalSubject
+		}
+		skip := SkipReason("")
+		if p := parents[m.AssetID]; p.skip != "" {
+			skip = SkipParentSkipped
+		}
+		it := place(Item{Type: ItemMember, ID: MemberItemID(m.AssetID, m.AccountID), Platform: app.Platform, Name: app.Name, Kind: string(app.Kind),
+			SubjectID: subjectID, ParentID: m.AssetID, AccountID: m.AccountID, Role: m.Role, Certified: app.Certified},
+			holder, TargetPlatformOfApp(app.Kind), skip)
+		p := parents[m.AssetID]
+		it.AppHolder, it.AppBatchKey = p.holder, p.batchKey
+		items = append(items, it)
+	}
+	// Data and orders follow the asset they belong to: same holder, same batch.
+	follow := func(it Item, assetID string) Item {
+		p := parents[assetID]
+		it.Holder, it.BatchKey = p.holder, p.batchKey
+		if p.skip != "" {
+			it.Skip, it.BatchKey = SkipParentSkipped, ""
+		}
+		it.Certified = p.skip == ""
+		return it
+	}
+	for _, d := range snap.Data {
+		items = append(items, follow(Item{Type: ItemData, ID: d.ID, ParentID: d.AssetID, Kind: d.Kind}, d.AssetID))
+	}
+	for _, o := range snap.Orders {
+		items = append(items, follow(Item{Type: ItemOrder, ID: o.ID, ParentID: o.AssetID, AmountCents: o.AmountCents, Currency: o.Currency, Status: o.Status}, o.AssetID))
+	}
+	return items
+}
+
+// Counts is what one batch (or a plan) holds, by category of rule 7.
+type Counts struct {
+	Apps       int `json:"apps" dynamodbav:"apps"`
+	Services   int `json:"services" dynamodbav:"services"`
+	Identities int `json:"identities" dynamodbav:"identities"`
+	Members    int `json:"members" dynamodbav:"members"`
+	Data       int `json:"data" dynamodbav:"data"`
+	Orders     int `json:"orders" dynamodbav:"orders"`
+}
+
+// PlannedBatch is one batch of the split, before a migration creates it.
+type PlannedBatch struct {
+	BatchKey       string         `json:"batchKey"`
+	SubjectID      string         `json:"subjectId"`
+	TargetPlatform TargetPlatform `json:"targetPlatform"`
+	Counts         Counts         `json:"counts"`
+	// Moves is how many items the commit writes: everything the batch holds.
+	// Members that follow one of the batch's apps are counted in Counts for the
+	// review but are not written: the relation moves with its collaborator.
+	Moves        int `json:"-"`
+	MiniPrograms int `json:"-"`
+}
+
+// Skipped is an item that stays on the old platform, with the reason.
+type Skipped struct {
+	ID     string     `json:"id"`
+	Type   ItemType   `json:"type"`
+	Reason SkipReason `json:"reason"`
+}
+
+// Plan is an account's split: the batches it would migrate.
+type Plan struct {
+	Eligible bool           `json:"eligible"`
+	Reason   Code           `json:"reason,omitempty"`
+	Batches  []PlannedBatch `json:"batches"`
+	Skipped  []Skipped      `json:"-"`
+}
+
+// Tally folds one account's placed items (held) and the relations on its apps
+// (followers) into its plan. An account whose plan has no batch needs no
+// migration (rule 1).
+func Tally(held, followers []Item) Plan {
+	byKey := map[string]*PlannedBatch{}
+	batch := func(key string) *PlannedBatch {
+		if b, ok := byKey[key]; ok {
+			return b
+		}
+		subjectID, p, _ := ParseBatchKey(key)
+		b := &PlannedBatch{BatchKey: key, SubjectID: subjectID, TargetPlatform: p}
+		byKey[key] = b
+		return b
+	}
+	plan := Plan{Batches: []PlannedBatch{}}
+	for _, it := range held {
+		if it.Skip != "" {
+			plan.Skipped = append(plan.Skipped, Skipped{ID: it.ID, Type: it.Type, Reason: it.Skip})
+			continue
+		}
+		if it.BatchKey == "" {
+			continue
+		}
+		b := batch(it.BatchKey)
+		b.Moves++
+		switch it.Type {
+		case ItemApp:
+			b.Counts.Apps++
+			if it.IsMiniProgram() {
+				b.MiniPrograms++
+			}
+		case ItemService:
+			b.Counts.Services++
+		case ItemIdentity:
+			b.Counts.Identities++
+		case ItemMember:
+			b.Counts.Members++
+		case ItemData:
+			b.Counts.Data++
+		case ItemOrder:
+			b.Counts.Orders++
+		}
+	}
+	for _, it := range followers {
+		if it.AppBatchKey != "" {
+			if b, ok := byKey[it.AppBatchKey]; ok {
+				b.Counts.Members++
+			}
+		}
+	}
+	for _, b := range byKey {
+		plan.Batches = append(plan.Batches, *b)
+	}
+	sort.Slice(plan.Batches, func(i, j int) bool { return plan.Batches[i].BatchKey < plan.Batches[j].BatchKey })
+	plan.Eligible = len(plan.Batches) > 0
+	if !plan.Eligible {
+		plan.Reason = CodeNoMigrationNeeded
+	}
+	return plan
+}
+
+// Select keeps the batches named in keys (all when keys is empty). An unknown
+// key is refused rather than ignored: the caller asked for something that is
+// not theirs to migrate.
+func (p Plan) Select(keys []string) ([]PlannedBatch, error) {
+	if len(keys) == 0 {
+		return p.Batches, nil
+	}
+	byKey := make(map[string]PlannedBatch, len(p.Batches))
+	for _, b := range p.Batches {
+		byKey[b.BatchKey] = b
+	}
+	seen := map[string]bool{}
+	out := make([]PlannedBatch, 0, len(keys))
+	for _, k := range keys {
+		b, ok := byKey[k]
+		if !ok {
+			return nil, Errorf(CodeUnknownBatch, "batch %q is not in this account's plan", k)
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

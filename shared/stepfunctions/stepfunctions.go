@@ -1,0 +1,77 @@
+// Package stepfunctions is the Step Functions adapter: it starts the
+// migration's executions and ends the waits the workflow parks.
+package stepfunctions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// API is the part of the Step Functions client used here.
+type API interface {
+	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+	DescribeExecution(context.Context, *sfn.DescribeExecutionInput, ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(context.Context, *sfn.SendTaskFailureInput, ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+}
+
+// Client implements migration.Signaller and migration.Starter.
+type Client struct {
+	API             API
+	StateMachineArn string
+}
+
+var (
+	_ migration.Signaller = (*Client)(nil)
+	_ migration.Starter   = (*Client)(nil)
+)
+
+// StartExecution starts the execution named name. The name is the migration
+// id; starting it again with the same input returns the same execution
+// (Step Functions' execution-name idempotency).
+func (c *Client) StartExecution(ctx context.Context, name string, input any) (string, error) {
+	body, err := json.Marshal(input)
+	if err != nil {
+		return "", err
+	}
+	out, err := c.API.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: &c.StateMachineArn, Name: &name, Input: aws.String(string(body))})
+	var exists *types.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		return c.executionArn(name), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.ExecutionArn), nil
+}
+
+// executionArn is the ARN of the execution named name of this state machine.
+func (c *Client) executionArn(name string) string {
+	// arn:aws:states:region:account:stateMachine:Name -> ...:execution:Name:name
+	const marker = ":stateMachine:"
+	for i := 0; i+len(marker) <= len(c.StateMachineArn); i++ {
+		if c.StateMachineArn[i:i+len(marker)] == marker {
+			return c.StateMachineArn[:i] + ":execution:" + c.StateMachineArn[i+len(marker):] + ":" + name
+		}
+	}
+	return ""
+}
+
+// Succeed ends a parked wait successfully.
+func (c *Client) Succeed(ctx context.Context, token string) error {
+	_, err := c.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String("{}")})
+	return err
+}
+
+// Fail ends a parked wait with an error the workflow can catch.
+func (c *Client) Fail(ctx context.Context, token, errorType, cause string) error {
+	_, err := c.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errorType, Cause: &cause})
+	return err
+}

@@ -1,0 +1,230 @@
+// Package workflow holds the Lambda handlers of the state machine's steps. Each
+// decodes its payload, calls the same use case the HTTP API calls, and returns
+// ids and counts only: never asset lists (state payloads stay small).
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// Steps are the workflow's handlers over one Migrator.
+type Steps struct {
+	M *migration.Migrator
+}
+
+// ExecutionInput is what ops (or the HTTP API) start an execution with
+// (CONTRACT.md §3). Only source and requestedBy are required.
+type ExecutionInput struct {
+	Source      migration.AccountRef        `json:"source"`
+	RequestedBy string                      `json:"requestedBy"`
+	BatchKeys   []string                    `json:"batchKeys,omitempty"`
+	Agreement   *migration.OpsAgreement     `json:"agreement,omitempty"`
+	Targets     map[string]migration.Target `json:"targets,omitempty"`
+	Confirm     *bool                       `json:"confirm,omitempty"`
+}
+
+// ParseExecutionInput decodes and checks an execution input strictly: unknown
+// fields and missing required ones are refused.
+func ParseExecutionInput(raw []byte) (ExecutionInput, error) {
+	var in ExecutionInput
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %v", err)
+	}
+	switch in.Source.Platform {
+	case string(migration.PlatformMicroapp), string(migration.PlatformDouyinOpenLegacy), string(migration.PlatformThirdParty):
+	default:
+		return in, migration.Errorf(migration.CodeInvalidInput, "source.platform must be microapp, douyin_open_legacy or third_party")
+	}
+	if !migration.ValidID(in.Source.ID) {
+		return in, migration.Errorf(migration.CodeInvalidInput, "source.accountId is not valid")
+	}
+	if in.RequestedBy == "" || len(in.RequestedBy) > 256 {
+		return in, migration.Errorf(migration.CodeInvalidInput, "requestedBy is required")
+	}
+	return in, nil
+}
+
+func (in ExecutionInput) ops() *migration.OpsInstructions {
+	if in.Agreement == nil && len(in.Targets) == 0 && (in.Confirm == nil || !*in.Confirm) {
+		return nil
+	}
+	return &migration.OpsInstructions{Agreement: in.Agreement, Targets: in.Targets, Confirm: in.Confirm != nil && *in.Confirm}
+}
+
+// BeginEvent is the first step's payload.
+type BeginEvent struct {
+	MigrationID  string          `json:"migrationId"`  // $$.Execution.Name
+	ExecutionArn string          `json:"executionArn"` // $$.Execution.Id
+	Input        json.RawMessage `json:"input"`
+}
+
+// BeginResult says whether the execution goes on.
+type BeginResult struct {
+	MigrationID       string `json:"migrationId"`
+	Eligible          bool   `json:"eligible"`
+	ActiveMigrationID string `json:"activeMigrationId,omitempty"`
+	State             string `json:"state,omitempty"`
+}
+
+// ListAssets claims the account for this execution's migration and lists
+// what it holds (counts only). Another active migration ends this execution
+// at once, naming it.
+func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, error) {
+	in, err := ParseExecutionInput(ev.Input)
+	if err != nil {
+		return BeginResult{}, boundary(err)
+	}
+	res, err := s.M.Begin(ctx, migration.BeginInput{MigrationID: ev.MigrationID, Source: in.Source, RequestedBy: in.RequestedBy,
+		BatchKeys: in.BatchKeys, Ops: in.ops()})
+	if err != nil {
+		return BeginResult{}, boundary(err)
+	}
+	if res.ActiveMigrationID != "" {
+		slog.InfoContext(ctx, "account already has an active migration", "migrationId", ev.MigrationID, "activeMigrationId", res.ActiveMigrationID)
+		return BeginResult{MigrationID: res.ActiveMigrationID, ActiveMigrationID: res.ActiveMigrationID, State: string(migration.MigrationInProgress)}, nil
+	}
+	if err := s.M.AttachExecution(ctx, ev.MigrationID, ev.ExecutionArn); err != nil {
+		return BeginResult{}, boundary(err)
+	}
+	slog.InfoContext(ctx, "migration begun", "migrationId", res.MigrationID, "eligible", res.Eligible, "batches", len(res.BatchIDs))
+	return BeginResult{MigrationID: res.MigrationID, Eligible: res.Eligible}, nil
+}
+
+// MigrationEvent names a migration.
+type MigrationEvent struct {
+	MigrationID string `json:"migrationId"`
+}
+
+// SplitResult lists the batch ids the Map state iterates over.
+type SplitResult struct {
+	MigrationID string   `json:"migrationId"`
+	BatchIDs    []string `json:"batchIds"`
+}
+
+// SplitBySubject returns the migration's batches, one per subject and target
+// platform (created by ListAssets' Begin, which applies migration.Place's split).
+func (s Steps) SplitBySubject(ctx context.Context, ev MigrationEvent) (SplitResult, error) {
+	batches, err := s.M.Store.Batches(ctx, ev.MigrationID)
+	if err != nil {
+		return SplitResult{}, boundary(err)
+	}
+	out := SplitResult{MigrationID: ev.MigrationID, BatchIDs: make([]string, 0, len(batches))}
+	for _, b := range batches {
+		out.BatchIDs = append(out.BatchIDs, b.BatchID)
+	}
+	return out, nil
+}
+
+// WaitEvent is the payload of a callback wait: the batch and the task token.
+type WaitEvent struct {
+	Action      string `json:"action,omitempty"`
+	MigrationID string `json:"migrationId"`
+	BatchID     string `json:"batchId"`
+	TaskToken   string `json:"taskToken,omitempty"`
+}
+
+// Ack is what a parking step returns; Step Functions waits for the token.
+type Ack struct {
+	State migration.BatchState `json:"state"`
+}
+
+func (s Steps) await(ctx context.Context, ev WaitEvent, step migration.Step) (Ack, error) {
+	if ev.TaskToken == "" {
+		return Ack{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "taskToken is required"}
+	}
+	b, err := s.M.Await(ctx, ev.MigrationID, ev.BatchID, step, ev.TaskToken)
+	if err != nil {
+		return Ack{}, boundary(err)
+	}
+	slog.InfoContext(ctx, "wait parked", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "step", string(step), "state", string(b.State))
+	return Ack{State: b.State}, nil
+}
+
+// RecordAgreement parks the wait for the agreement (or applies the one ops recorded).
+func (s Steps) RecordAgreement(ctx context.Context, ev WaitEvent) (Ack, error) {
+	return s.await(ctx, ev, migration.StepAgreement)
+}
+
+// SelectTarget parks the wait for the target (or applies the one ops chose).
+func (s Steps) SelectTarget(ctx context.Context, ev WaitEvent) (Ack, error) {
+	return s.await(ctx, ev, migration.StepTarget)
+}
+
+// Commit either parks the wait for the confirmation (action "await"), or moves
+// the confirmed batch (action "move") until done or the Lambda's time nearly
+// runs out; the state machine loops while done is false.
+func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, error) {
+	switch ev.Action {
+	case "await":
+		_, err := s.await(ctx, ev, migration.StepConfirmation)
+		return migration.Progress{}, err
+	case "move":
+		until := time.Time{}
+		if dl, ok := ctx.Deadline(); ok {
+			// Leave time for the last chunk and the answer.
+			until = dl.Add(-time.Until(dl)/5 - 2*time.Second)
+		}
+		p, err := s.M.Move(ctx, ev.MigrationID, ev.BatchID, until)
+		if err != nil {
+			slog.ErrorContext(ctx, "move failed", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "error", err)
+			return migration.Progress{}, boundary(err)
+		}
+		slog.InfoContext(ctx, "moved", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "moved", p.Moved, "total", p.Total, "done", p.Done)
+		return p, nil
+	}
+	return migration.Progress{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be await or move"}
+}
+
+// FinishEvent ends a batch or the migration.
+type FinishEvent struct {
+	Action      string     `json:"action"` // expire | fail | summarize
+	MigrationID string     `json:"migrationId"`
+	BatchID     string     `json:"batchId,omitempty"`
+	Error       *TaskError `json:"error,omitempty"`
+}
+
+// TaskError is what a Catch puts at its ResultPath.
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Finish expires or fails a waiting batch, or summarises the migration.
+func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, error) {
+	switch ev.Action {
+	case "expire":
+		_, err := s.M.Expire(ctx, ev.MigrationID, ev.BatchID)
+		return migration.Summary{}, boundary(ignoreWrongStep(err))
+	case "fail":
+		code, msg := migration.CodeInternal, "the workflow failed this batch"
+		if ev.Error != nil {
+			msg = ev.Error.Error
+			if ev.Error.Cause != "" && len(ev.Error.Cause) < 512 {
+				msg += ": " + ev.Error.Cause
+			}
+		}
+		_, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, code, msg)
+		return migration.Summary{}, boundary(ignoreWrongStep(err))
+	case "summarize":
+		sum, err := s.M.Summarize(ctx, ev.MigrationID)
+		return sum, boundary(err)
+	}
+	return migration.Summary{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"}
+}
+
+// ignoreWrongStep: a batch that already ended (or passed the point of no
+// return) stays as it is.
+func ignoreWrongStep(err error) error {
+	if migration.IsCode(err, migration.CodeWrongStep) {
+		return nil
+	}
+	return err
+}
