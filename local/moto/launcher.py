@@ -1,0 +1,116 @@
+"""Start moto's server with three fixes the local stack relies on.
+
+Written for moto 5.2.1 (see STACK.md). Every patch checks that the code it
+replaces still looks as expected and aborts otherwise, so a moto upgrade fails
+loudly instead of silently running unpatched.
+
+usage: python3 launcher.py PORT
+"""
+
+import copy
+import functools
+import inspect
+import sys
+import textwrap
+import uuid
+
+
+def patch_state_machine_deepcopy():
+    """Bug 1: StartExecution deep-copies the state machine together with its
+    running executions, which hold thread locks ("cannot pickle
+    '_thread.RLock'"), so a second StartExecution fails with HTTP 500.
+
+    The clone only needs the definition and settings: copy every attribute
+    except `executions` (a fresh empty list) and share `backend` (the backend
+    is a registry, not state of this machine)."""
+    from moto.stepfunctions.models import StateMachine
+
+    if "__deepcopy__" in StateMachine.__dict__:
+        raise SystemExit("launcher: StateMachine already has __deepcopy__; re-check patch 1")
+
+    def __deepcopy__(self, memo):
+        cls = self.__class__
+        clone = cls.__new__(cls)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            if key == "executions":
+                clone.__dict__[key] = []
+            elif key == "backend":
+                clone.__dict__[key] = value
+            else:
+                clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
+
+    StateMachine.__deepcopy__ = __deepcopy__
+
+
+def patch_execution_default_name():
+    """Bug 2: with execution on (the parser backend), an execution started
+    without a name is named None, so the second one collides with the first.
+    AWS names it with a UUID."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    params = list(inspect.signature(original).parameters)
+    if params[:3] != ["self", "state_machine_arn", "name"]:
+        raise SystemExit(f"launcher: unexpected start_execution signature {params}; re-check patch 2")
+
+    @functools.wraps(original)
+    def start_execution(self, state_machine_arn, name=None, *args, **kwargs):
+        if not name:
+            name = str(uuid.uuid4())
+        return original(self, state_machine_arn, name, *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+# The snapshot loop of DynamoDBBackend.transact_write_items in moto 5.2.1:
+# it deep-copies the whole table once per *item* of the transaction.
+_SNAPSHOT_OLD = """            if table_name and table_name in self.tables:
+                original_table_state[table_name] = copy.deepcopy("""
+# Once per table per call: the first copy of a table is taken before any write
+# (the loop runs before the first write), so rollback restores the same state.
+_SNAPSHOT_NEW = """            if table_name and table_name in self.tables and table_name not in original_table_state:
+                original_table_state[table_name] = copy.deepcopy("""
+
+
+def patch_transact_write_snapshot():
+    """Bug 3: TransactWriteItems deep-copies the whole table once per item as
+    its rollback snapshot (9 s for 100 items on a 5,000-item table).
+
+    Recompile the method from its own source with the one condition changed,
+    in the module's namespace, so everything else stays moto's code."""
+    import moto.dynamodb.models as ddb_models
+
+    backend = ddb_models.DynamoDBBackend
+    source = textwrap.dedent(inspect.getsource(backend.transact_write_items))
+    dedented_old = textwrap.dedent(_SNAPSHOT_OLD)
+    # getsource keeps the method's indentation; match after dedenting by 4.
+    old = textwrap.indent(dedented_old, "        ")
+    new = textwrap.indent(textwrap.dedent(_SNAPSHOT_NEW), "        ")
+    if source.count(old) != 1:
+        raise SystemExit("launcher: transact_write_items snapshot loop not found; re-check patch 3")
+    patched = source.replace(old, new)
+    namespace = {}
+    # A distinct file name keeps tracebacks from pointing at the wrong lines.
+    exec(compile(patched, "<launcher: patched transact_write_items>", "exec"), vars(ddb_models), namespace)
+    backend.transact_write_items = namespace["transact_write_items"]
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: launcher.py PORT")
+    port = sys.argv[1]
+    patch_state_machine_deepcopy()
+    patch_execution_default_name()
+    patch_transact_write_snapshot()
+
+    from moto.server import main as moto_main
+
+    # main(argv) parses -H/--host and -p/--port; MOTO_PORT (the Lambda front's
+    # port) comes from our environment and is left alone because it is set.
+    moto_main(["-H", "127.0.0.1", "-p", port])
+
+
+if __name__ == "__main__":
+    main()

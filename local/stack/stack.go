@@ -1,0 +1,408 @@
+// Package stack runs the project's template.yaml locally, without Docker:
+// moto for DynamoDB and Step Functions, the Lambda Runtime Interface Emulator
+// for every function, an AWS front that answers Lambda invokes and proxies
+// the rest to moto, and an HTTP API front with the JWT authorizer.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/internal/cfn"
+	"github.com/devplatform/account-migration/local/internal/httpapi"
+	"github.com/devplatform/account-migration/local/internal/rie"
+	"github.com/devplatform/account-migration/local/jwtlocal"
+	"github.com/devplatform/account-migration/local/moto"
+)
+
+// Options configure Start. The zero value runs ./template.yaml with the
+// binaries of `make build-local` on free ports and the demo snapshot.
+type Options struct {
+	ProjectDir string // where template.yaml is; default "."
+	BuildDir   string // BuildDir/<LogicalId>/bootstrap; default ProjectDir/.build
+	APIPort    int    // HTTP API on 127.0.0.1; 0 = a free port
+	AWSPort    int    // AWS endpoint on 127.0.0.1; 0 = a free port
+	// Params override template parameters (e.g. PendingTimeoutSeconds).
+	// JwtIssuer defaults to jwtlocal.Issuer.
+	Params   map[string]string
+	Seed     []byte // snapshot JSON; nil = the demo snapshot
+	PoolSize int    // emulator processes per function; default 3
+	Logs     io.Writer
+	// SigningKeyPath is the JWT key; default ProjectDir/.local/jwt-signing-key.pem.
+	SigningKeyPath string
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	APIURL          string // http://127.0.0.1:APIPort
+	AWSEndpoint     string // http://127.0.0.1:AWSPort
+	StateMachineARN string
+	TableName       string
+	Region          string
+
+	auth    *jwtlocal.Authority
+	moto    *moto.Server
+	pools   []*rie.Pool
+	servers []*http.Server
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// PortInUseError reports a port the stack could not listen on.
+type PortInUseError struct {
+	Name string
+	Port int
+	Err  error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("%s port %d is not available (set %s to another port): %v", e.Name, e.Port, map[string]string{"API": "API_PORT", "AWS": "AWS_PORT"}[e.Name], e.Err)
+}
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// Start brings the whole stack up and returns once the API answers (after
+// seeding). On error everything started so far is stopped.
+func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+	began := time.Now()
+	if opts.ProjectDir == "" {
+		opts.ProjectDir = "."
+	}
+	if opts.ProjectDir, err = filepath.Abs(opts.ProjectDir); err != nil {
+		return nil, err
+	}
+	if opts.BuildDir == "" {
+		opts.BuildDir = filepath.Join(opts.ProjectDir, ".build")
+	}
+	if opts.BuildDir, err = filepath.Abs(opts.BuildDir); err != nil {
+		return nil, err
+	}
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = 3
+	}
+	if opts.Logs == nil {
+		opts.Logs = io.Discard
+	}
+	if opts.Seed == nil {
+		opts.Seed = demo.Snapshot
+	}
+	if opts.SigningKeyPath == "" {
+		opts.SigningKeyPath = filepath.Join(opts.ProjectDir, jwtlocal.DefaultKeyPath)
+	}
+
+	// Everything that can be checked without starting anything comes first.
+	tpl, err := cfn.Load(filepath.Join(opts.ProjectDir, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	overrides := map[string]string{"JwtIssuer": jwtlocal.Issuer}
+	for k, v := range opts.Params {
+		overrides[k] = v
+	}
+	params, err := tpl.ParameterValues(overrides)
+	if err != nil {
+		return nil, err
+	}
+	res := cfn.NewResolver(tpl, params)
+	fnResources := tpl.OfType("AWS::Serverless::Function")
+	var missing []string
+	for _, fr := range fnResources {
+		boot := filepath.Join(opts.BuildDir, fr.ID, "bootstrap")
+		if _, err := os.Stat(boot); err != nil {
+			missing = append(missing, boot)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("function binaries missing: %v; run `make build-local` first", missing)
+	}
+	routes, err := res.Routes()
+	if err != nil {
+		return nil, err
+	}
+	key, err := jwtlocal.LoadOrCreateKey(opts.SigningKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("jwt signing key: %w", err)
+	}
+
+	s = &Stack{Region: cfn.Region}
+	s.auth = &jwtlocal.Authority{Key: key, Issuer: params["JwtIssuer"], Audience: params["JwtAudience"]}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+
+	// Take both ports before anything else so a taken port fails at once.
+	apiLn, err := listen("API", opts.APIPort)
+	if err != nil {
+		return s, err
+	}
+	awsLn, err := listen("AWS", opts.AWSPort)
+	if err != nil {
+		apiLn.Close()
+		return s, err
+	}
+	awsPort := awsLn.Addr().(*net.TCPAddr).Port
+	s.APIURL = "http://" + apiLn.Addr().String()
+	s.AWSEndpoint = "http://" + awsLn.Addr().String()
+
+	// The API answers 503 STARTING until the end of Start.
+	api := httpapi.New(routes, s.auth, nil)
+	// (the invoker is set below, once the pools exist)
+	apiHandler := &lateHandler{}
+	apiHandler.set(api)
+	s.serve(apiLn, apiHandler)
+
+	// moto and the emulator build are independent: run them side by side.
+	rieBin := filepath.Join(opts.BuildDir, "aws-lambda-rie")
+	var wg sync.WaitGroup
+	var motoErr, buildErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t := time.Now()
+		s.moto, motoErr = moto.Start(ctx, moto.Options{
+			LambdaPort: awsPort,
+			Stdout:     rie.NewPrefixWriter(opts.Logs, "[moto] "),
+			Stderr:     rie.NewPrefixWriter(opts.Logs, "[moto] "),
+		})
+		slog.Debug("moto up", "took", time.Since(t))
+	}()
+	go func() {
+		defer wg.Done()
+		buildErr = rie.BuildEmulator(ctx, moduleDir(opts.ProjectDir), rieBin)
+	}()
+	wg.Wait()
+	if err := errors.Join(motoErr, buildErr); err != nil {
+		awsLn.Close()
+		return s, err
+	}
+
+	// One pool per function, all started concurrently.
+	pools := make([]*rie.Pool, len(fnResources))
+	errs := make([]error, len(fnResources))
+	for i, fr := range fnResources {
+		fn, err := res.Function(fr)
+		if err != nil {
+			awsLn.Close()
+			return s, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pools[i], errs[i] = rie.StartPool(ctx, rieBin, rie.Function{
+				Name:      fn.ID,
+				Bootstrap: filepath.Join(opts.BuildDir, fn.ID, "bootstrap"),
+				Env:       functionEnv(fn, awsPort),
+				Timeout:   time.Duration(fn.TimeoutSec) * time.Second,
+			}, opts.PoolSize, opts.Logs)
+		}()
+	}
+	wg.Wait()
+	for _, p := range pools {
+		if p != nil {
+			s.pools = append(s.pools, p)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		awsLn.Close()
+		return s, err
+	}
+
+	front, err := rie.NewFront(s.moto.Endpoint, s.pools)
+	if err != nil {
+		awsLn.Close()
+		return s, err
+	}
+	s.serve(awsLn, front)
+	api = httpapi.New(routes, s.auth, front)
+	apiHandler.set(api)
+
+	// Deploy through the AWS endpoint, as `aws --endpoint-url` users see it.
+	cfg := awsConfig(s.AWSEndpoint)
+	db := dynamodb.NewFromConfig(cfg)
+	for _, tr := range tpl.OfType("AWS::DynamoDB::Table") {
+		name, err := createTable(ctx, db, tr, res)
+		if err != nil {
+			return s, err
+		}
+		if s.TableName == "" {
+			s.TableName = name
+		}
+	}
+	sf := sfn.NewFromConfig(cfg)
+	for _, sr := range tpl.OfType("AWS::Serverless::StateMachine") {
+		arn, err := createStateMachine(ctx, sf, sr, res)
+		if err != nil {
+			return s, err
+		}
+		if s.StateMachineARN == "" {
+			s.StateMachineARN = arn
+		}
+	}
+	if s.TableName == "" {
+		return s, errors.New("template has no AWS::DynamoDB::Table to seed")
+	}
+	t := time.Now()
+	if err := seed(ctx, db, s.TableName, opts.Seed); err != nil {
+		return s, err
+	}
+	slog.Debug("seeded", "took", time.Since(t))
+
+	api.SetReady()
+	slog.Info("local stack ready", "api", s.APIURL, "aws", s.AWSEndpoint, "took", time.Since(began).Round(time.Millisecond))
+	return s, nil
+}
+
+// functionEnv is the environment of a function's emulator: the template's
+// variables plus what Lambda itself provides, pointing the SDK at the local
+// AWS endpoint. Nothing of the caller's environment leaks in but PATH, so a
+// developer's real AWS settings can never be used by a local function.
+func functionEnv(fn cfn.Function, awsPort int) []string {
+	env := map[string]string{}
+	for k, v := range fn.Env {
+		env[k] = v
+	}
+	for k, v := range map[string]string{
+		"PATH":                            os.Getenv("PATH"),
+		"TZ":                              "UTC",
+		"LANG":                            "en_US.UTF-8",
+		"AWS_ENDPOINT_URL":                "http://127.0.0.1:" + strconv.Itoa(awsPort),
+		"AWS_REGION":                      cfn.Region,
+		"AWS_DEFAULT_REGION":              cfn.Region,
+		"AWS_ACCESS_KEY_ID":               "test",
+		"AWS_SECRET_ACCESS_KEY":           "test",
+		"AWS_LAMBDA_FUNCTION_NAME":        fn.ID,
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT":     strconv.Itoa(fn.TimeoutSec),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB),
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + fn.ID,
+	} {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func awsConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       cfn.Region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		BaseEndpoint: aws.String(endpoint),
+	}
+}
+
+// moduleDir is the Go module holding the pinned emulator: the nearest parent
+// of dir with a go.mod, else the working directory (a test's project copy).
+func moduleDir(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+func listen(name string, port int) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return nil, &PortInUseError{Name: name, Port: port, Err: err}
+	}
+	return ln, nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("local server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Token mints a bearer token the local API accepts for an old-platform
+// account (CONTRACT.md §2 claims).
+func (s *Stack) Token(platform, accountID, login string, scopes ...string) (string, error) {
+	return s.auth.Mint(platform, accountID, login, scopes...)
+}
+
+// Close stops everything Start started: the two fronts, every emulator
+// process and moto, each by its process group. Safe to call twice.
+func (s *Stack) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close() // in-flight invokes are cut; their processes die next
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, p := range s.pools {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Close(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if s.moto != nil {
+		errs = append(errs, s.moto.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// lateHandler lets the API listener serve (503 STARTING) before the invoker
+// exists, then switches to the complete handler.
+type lateHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (l *lateHandler) set(h http.Handler) {
+	l.mu.Lock()
+	l.h = h
+	l.mu.Unlock()
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
