@@ -1,0 +1,177 @@
+package dynamostore_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/moto"
+	"github.com/devplatform/account-migration/local/moto/mototest"
+	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// One moto server for the package; each test resets it and deploys the
+// template's table afresh, so tests run one at a time against real DynamoDB
+// semantics (conditions, transactions, GSIs).
+var motoServer *moto.Server
+
+func TestMain(m *testing.M) {
+	srv, err := moto.Start(context.Background(), moto.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start moto:", err)
+		os.Exit(1)
+	}
+	motoServer = srv
+	code := m.Run()
+	_ = srv.Close()
+	os.Exit(code)
+}
+
+type env struct {
+	db     *dynamodb.Client
+	store  *dynamostore.Store
+	m      *migration.Migrator
+	signal *recordingSignaller
+	ctx    context.Context
+}
+
+func newEnv(t *testing.T, snap *migration.Snapshot) *env {
+	t.Helper()
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, motoServer.Endpoint+"/moto-api/reset", nil)
+	require.NoError(t, err)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	db := dynamodb.NewFromConfig(mototest.AWSConfig(motoServer.Endpoint))
+	table, err := stack.DeployTable(ctx, db, "../..")
+	require.NoError(t, err)
+	store := dynamostore.New(db, table)
+	if snap != nil {
+		require.NoError(t, store.ImportSnapshot(ctx, snap))
+	}
+	sig := &recordingSignaller{}
+	return &env{db: db, store: store, signal: sig, ctx: ctx,
+		m: &migration.Migrator{Store: store, Signal: sig, Starter: noStarter{}, ChunkSize: 99}}
+}
+
+// recordingSignaller stands in for Step Functions in store tests: the waits
+// themselves are proven end to end against moto's Step Functions elsewhere.
+type recordingSignaller struct {
+	mu        sync.Mutex
+	succeeded []string
+	failed    []string
+}
+
+func (r *recordingSignaller) Succeed(_ context.Context, token string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.succeeded = append(r.succeeded, token)
+	return nil
+}
+
+func (r *recordingSignaller) Fail(_ context.Context, token, _, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = append(r.failed, token)
+	return nil
+}
+
+type noStarter struct{}
+
+func (noStarter) StartExecution(context.Context, string, any) (string, error) {
+	return "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine:test", nil
+}
+
+// ---- snapshots -------------------------------------------------------------------
+
+// fixture builds snapshots in code so each test states exactly what it needs.
+type fixture struct{ migration.Snapshot }
+
+func newFixture() *fixture { return &fixture{migration.Snapshot{Version: 1}} }
+
+func (f *fixture) subject(id string, kind migration.SubjectKind) *fixture {
+	f.Subjects = append(f.Subjects, migration.Subject{ID: id, Name: id + " Ltd.", Kind: kind, Certified: true})
+	return f
+}
+
+func (f *fixture) account(p migration.SourcePlatform, id, login, subjectID string) *fixture {
+	f.Accounts = append(f.Accounts, migration.Account{Platform: p, ID: id, Login: login, SubjectID: subjectID})
+	return f
+}
+
+// miniprograms adds n certified mini-programs created by account under subject,
+// each with one data set and one order.
+func (f *fixture) miniprograms(p migration.SourcePlatform, account, subjectID, prefix string, n int) *fixture {
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		f.Apps = append(f.Apps, migration.App{ID: id, Platform: p, Kind: migration.AppMiniprogram, Name: id, CreatorAccountID: account, SubjectID: subjectID, Certified: true})
+		f.Data = append(f.Data, migration.DataSet{ID: "ds-" + id, AssetID: id, Kind: "analytics"})
+		f.Orders = append(f.Orders, migration.Order{ID: "ord-" + id, AssetID: id, AmountCents: 100, Currency: "CNY", Status: "paid"})
+	}
+	return f
+}
+
+func (f *fixture) target(p migration.TargetPlatform, id, login string, onb migration.Onboarding, subjectID string) *fixture {
+	f.TargetAccounts = append(f.TargetAccounts, migration.TargetAccount{Platform: p, ID: id, Login: login, Onboarding: onb, SubjectID: subjectID})
+	return f
+}
+
+func (f *fixture) build(t *testing.T) *migration.Snapshot {
+	t.Helper()
+	require.NoError(t, f.Validate())
+	s := f.Snapshot
+	return &s
+}
+
+// ---- driving a batch to confirmation ---------------------------------------------------
+
+// readyBatch begins a migration for src and takes its only (or named) batch
+// through agreement and target, as the developer would over HTTP.
+func (e *env) readyBatch(t *testing.T, src migration.AccountRef, batchKey string, target migration.Target) migration.Batch {
+	t.Helper()
+	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: migration.NewMigrationID(), Source: src, RequestedBy: "test", BatchKeys: []string{batchKey}})
+	require.NoError(t, err)
+	require.Empty(t, res.ActiveMigrationID)
+	require.Len(t, res.BatchIDs, 1)
+	a, err := e.m.ViewAgreement(e.ctx, src, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
+	require.NoError(t, err)
+	_, err = e.m.AcceptAgreement(e.ctx, src, res.MigrationID, res.BatchIDs[0], a.Version, a.SHA256, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
+	require.NoError(t, err)
+	b, err := e.m.SelectTarget(e.ctx, src, res.MigrationID, res.BatchIDs[0], target)
+	require.NoError(t, err)
+	require.Equal(t, migration.AwaitingConfirmation, b.State)
+	return b
+}
+
+func (e *env) items(t *testing.T, holder, batchKey string) []migration.Item {
+	t.Helper()
+	var all []migration.Item
+	cursor := ""
+	for {
+		page, next, err := e.store.HeldItems(e.ctx, holder, batchKey, cursor, 1000)
+		require.NoError(t, err)
+		all = append(all, page...)
+		if next == "" {
+			return all
+		}
+		cursor = next
+	}
+}
+
+func (e *env) moveAll(t *testing.T, b migration.Batch) migration.Progress {
+	t.Helper()
+	p, err := e.m.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
+	require.NoError(t, err)
+	require.True(t, p.Done)
+	return p
+}
