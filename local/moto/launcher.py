@@ -97,6 +97,30 @@ def patch_transact_write_snapshot():
     backend.transact_write_items = namespace["transact_write_items"]
 
 
+# Patch 4 (found here, not in STACK.md): a task token answered while the
+# waitForTaskToken task's own Lambda is still running (SendTaskSuccess from the
+# invoked function itself, which AWS accepts) is lost when the task has
+# HeartbeatSeconds: the heartbeat endpoint is created after the answer arrived,
+# so the wait sleeps a whole heartbeat period before looking at the outcome, then
+# reports a heartbeat timeout. Give the new heartbeat endpoint the answer that
+# is already there.
+def patch_callback_answered_before_wait():
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    setup = callback.CallbackEndpoint.setup_heartbeat_endpoint
+    if getattr(setup, "_launcher_patched", False) or not hasattr(callback.CallbackEndpoint, "get_outcome"):
+        raise SystemExit("launcher: CallbackEndpoint changed; re-check patch 4")
+
+    def setup_heartbeat_endpoint(self, heartbeat_seconds):
+        endpoint = setup(self, heartbeat_seconds)
+        if self.get_outcome() is not None:
+            endpoint.notify()
+        return endpoint
+
+    setup_heartbeat_endpoint._launcher_patched = True
+    callback.CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -104,6 +128,7 @@ def main():
     patch_state_machine_deepcopy()
     patch_execution_default_name()
     patch_transact_write_snapshot()
+    patch_callback_answered_before_wait()
 
     from moto.server import main as moto_main
 
