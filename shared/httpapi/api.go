@@ -258,21 +258,10 @@ func decode(body []byte, v any, optional bool) error {
 		}
 		return migration.Errorf(migration.CodeInvalidInput, "a JSON body is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return migration.Errorf(migration.CodeInvalidInput, "request body is not valid: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return migration.Errorf(migration.CodeInvalidInput, "request body has data after its JSON object")
+	if err := migration.DecodeStrict(body, v); err != nil {
+		return migration.Errorf(migration.CodeInvalidInput, "request body is not valid: %s", migration.DecodeProblem(err))
 	}
 	return nil
-}
-
-func jsonProblem(err error) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "json: ")
-	return truncate(msg, 200)
 }
 
 func header(ev events.APIGatewayV2HTTPRequest, name string) string {
@@ -300,9 +289,14 @@ func validIdempotencyKey(k string) bool {
 func requestHash(ev events.APIGatewayV2HTTPRequest, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(ev.RouteKey + "\x00" + ev.RawPath + "\x00"))
+	// The same JSON however spaced hashes the same; numbers keep their text.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var canon any
-	if json.Unmarshal(body, &canon) == nil {
-		body, _ = json.Marshal(canon) // the same JSON, however spaced
+	if dec.Decode(&canon) == nil {
+		if b, err := json.Marshal(canon); err == nil {
+			body = b
+		}
 	}
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil))

@@ -1,10 +1,12 @@
 package migration
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxSnapshotBytes bounds what ParseSnapshot reads; a larger snapshot is
@@ -15,17 +17,51 @@ const MaxSnapshotBytes = 256 << 20
 // whole, naming the record, so nothing is ever half-loaded (CONTRACT.md §4).
 func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 	lr := &io.LimitedReader{R: r, N: MaxSnapshotBytes + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	var snap Snapshot
-	if err := dec.Decode(&snap); err != nil {
-		if lr.N <= 0 {
-			return nil, Errorf(CodeInvalidInput, "snapshot is larger than %d bytes", MaxSnapshotBytes)
-		}
-		return nil, &Error{Code: CodeInvalidInput, Message: "snapshot is not valid: " + decodeMessage(err), Err: err}
+	raw, err := io.ReadAll(lr)
+	if err != nil {
+		return nil, &Error{Code: CodeInvalidInput, Message: "snapshot could not be read", Err: err}
 	}
-	if dec.More() {
-		return nil, Errorf(CodeInvalidInput, "snapshot has data after its JSON object")
+	if len(raw) > MaxSnapshotBytes {
+		return nil, Errorf(CodeInvalidInput, "snapshot is larger than %d bytes", MaxSnapshotBytes)
+	}
+	// Two passes: the outline first, then every record on its own, so a
+	// decoding error names the record ("apps[3]") as a validation error does.
+	var outline struct {
+		Version        int               `json:"version"`
+		Subjects       []json.RawMessage `json:"subjects"`
+		Accounts       []json.RawMessage `json:"accounts"`
+		Identities     []json.RawMessage `json:"identities"`
+		Apps           []json.RawMessage `json:"apps"`
+		Services       []json.RawMessage `json:"services"`
+		Members        []json.RawMessage `json:"members"`
+		Data           []json.RawMessage `json:"data"`
+		Orders         []json.RawMessage `json:"orders"`
+		TargetAccounts []json.RawMessage `json:"targetAccounts"`
+	}
+	if err := DecodeStrict(raw, &outline); err != nil {
+		return nil, &Error{Code: CodeInvalidInput, Message: "snapshot is not valid: " + DecodeProblem(err), Err: err}
+	}
+	snap := Snapshot{Version: outline.Version}
+	for _, part := range []struct {
+		name    string
+		records []json.RawMessage
+		decode  func(json.RawMessage) error
+	}{
+		{"subjects", outline.Subjects, appendRecord(&snap.Subjects)},
+		{"accounts", outline.Accounts, appendRecord(&snap.Accounts)},
+		{"identities", outline.Identities, appendRecord(&snap.Identities)},
+		{"apps", outline.Apps, appendRecord(&snap.Apps)},
+		{"services", outline.Services, appendRecord(&snap.Services)},
+		{"members", outline.Members, appendRecord(&snap.Members)},
+		{"data", outline.Data, appendRecord(&snap.Data)},
+		{"orders", outline.Orders, appendRecord(&snap.Orders)},
+		{"targetAccounts", outline.TargetAccounts, appendRecord(&snap.TargetAccounts)},
+	} {
+		for i, rec := range part.records {
+			if err := part.decode(rec); err != nil {
+				return nil, &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s[%d]: %s", part.name, i, DecodeProblem(err)), Err: err}
+			}
+		}
 	}
 	if err := snap.Validate(); err != nil {
 		return nil, err
@@ -33,9 +69,34 @@ func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 	return &snap, nil
 }
 
-// decodeMessage turns a JSON decoding error into a caller-safe sentence that
+func appendRecord[T any](list *[]T) func(json.RawMessage) error {
+	return func(raw json.RawMessage) error {
+		var v T
+		if err := DecodeStrict(raw, &v); err != nil {
+			return err
+		}
+		*list = append(*list, v)
+		return nil
+	}
+}
+
+// DecodeStrict decodes exactly one JSON value into v: unknown fields and
+// anything after the value but white space are refused.
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// DecodeProblem turns a JSON decoding error into a caller-safe sentence that
 // names the field.
-func decodeMessage(err error) string {
+func DecodeProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Sprintf("field %q must be %s, not JSON %s", te.Field, te.Type.String(), te.Value)
@@ -44,7 +105,11 @@ func decodeMessage(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
 	}
-	return err.Error()
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
 }
 
 // Validate checks every record and every reference between records.

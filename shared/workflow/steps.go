@@ -4,7 +4,6 @@
 package workflow
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -33,10 +32,8 @@ type ExecutionInput struct {
 // fields and missing required ones are refused.
 func ParseExecutionInput(raw []byte) (ExecutionInput, error) {
 	var in ExecutionInput
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %v", err)
+	if err := migration.DecodeStrict(raw, &in); err != nil {
+		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %s", migration.DecodeProblem(err))
 	}
 	switch in.Source.Platform {
 	case string(migration.PlatformMicroapp), string(migration.PlatformDouyinOpenLegacy), string(migration.PlatformThirdParty):
