@@ -273,3 +273,63 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// Rule 8 and CONTRACT.md §4: a collaboration relation moves with the
+// collaborator (a batch of their own account, "personal" without a subject),
+// never moves the app, and links to the app wherever it lives, whichever of
+// the two migrations commits first.
+func TestCollaborationRelationFollowsEitherOrder(t *testing.T) {
+	bob := migration.AccountRef{Platform: "microapp", ID: "ma-2"}
+	for _, bobFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "collaborator first", false: "app owner first"}[bobFirst], func(t *testing.T) {
+			f := newFixture().subject("subj-a", migration.SubjectCompany).
+				account("microapp", "ma-1", "alice@example.com", "subj-a").
+				account("microapp", "ma-2", "bob@example.com", "").
+				miniprograms("microapp", "ma-1", "subj-a", "app", 1)
+			f.Members = append(f.Members, migration.Member{AssetID: "app-0", AccountID: "ma-2", Role: migration.RoleCollaborator})
+			e := newEnv(t, f.build(t))
+
+			plan, err := e.m.Plan(e.ctx, bob)
+			require.NoError(t, err)
+			require.Len(t, plan.Batches, 1)
+			assert.Equal(t, "personal/developer", plan.Batches[0].BatchKey)
+			assert.Equal(t, 1, plan.Batches[0].Counts.Members)
+			assert.Zero(t, plan.Batches[0].Counts.Apps, "the collaborator never moves the app")
+
+			commit := func(src migration.AccountRef, key string) migration.Batch {
+				b := e.readyBatch(t, src, key, migration.Target{Mode: migration.TargetModeNew})
+				_, err := e.m.Confirm(e.ctx, src, b.MigrationID, b.BatchID)
+				require.NoError(t, err)
+				e.moveAll(t, b)
+				b, err = e.store.Batch(e.ctx, b.MigrationID, b.BatchID)
+				require.NoError(t, err)
+				return b
+			}
+			var bb, ba migration.Batch
+			if bobFirst {
+				bb = commit(bob, "personal/developer")
+				view, err := e.m.TargetHoldings(e.ctx, bob, migration.TargetDeveloper, bb.TargetAccountID, "", 100)
+				require.NoError(t, err)
+				require.Len(t, view.Items, 1)
+				assert.Equal(t, "microapp", view.Items[0].LinkedTo, "the app has not moved yet")
+				ba = commit(alice, "subj-a/developer")
+			} else {
+				ba = commit(alice, "subj-a/developer")
+				bb = commit(bob, "personal/developer")
+			}
+			rel, err := e.store.Item(e.ctx, migration.ItemMember, migration.MemberItemID("app-0", "ma-2"))
+			require.NoError(t, err)
+			assert.Equal(t, bb.TargetHolder(), rel.Holder, "the relation is at the collaborator's target")
+			assert.Equal(t, "app-0", rel.ParentID)
+			app, err := e.store.Item(e.ctx, migration.ItemApp, "app-0")
+			require.NoError(t, err)
+			assert.Equal(t, ba.TargetHolder(), app.Holder, "the app is at its creator's target")
+			view, err := e.m.TargetHoldings(e.ctx, bob, migration.TargetDeveloper, bb.TargetAccountID, "", 100)
+			require.NoError(t, err)
+			require.Len(t, view.Items, 1)
+			assert.Equal(t, "developer", view.Items[0].LinkedTo, "the link follows the app")
+			_, err = e.m.TargetHoldings(e.ctx, bob, migration.TargetDeveloper, ba.TargetAccountID, "", 100)
+			assert.Equal(t, migration.CodeNotFound, migration.ErrorCode(err), "bob cannot see alice's account")
+		})
+	}
+}

@@ -240,6 +240,13 @@ func (s *Store) Followers(ctx context.Context, holder, batchKey, cursor string, 
 	return items, next, nil
 }
 
+// Item reads one item consistently.
+func (s *Store) Item(ctx context.Context, t migration.ItemType, id string) (migration.Item, error) {
+	var it migration.Item
+	err := s.get(ctx, itemPK(t, id), metaSK, &it, fmt.Sprintf("%s %s", t, id))
+	return it, err
+}
+
 // TargetAccount reads a new-platform account.
 func (s *Store) TargetAccount(ctx context.Context, p migration.TargetPlatform, id string) (migration.TargetAccount, error) {
 	var t migration.TargetAccount

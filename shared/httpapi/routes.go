@@ -23,8 +23,10 @@ type membershipView struct {
 	AppKind   string         `json:"appKind,omitempty"`
 	AccountID string         `json:"accountId"`
 	Role      migration.Role `json:"role"`
-	// Where the app lives now: its old account until its own migration commits.
-	BatchKey string `json:"batchKey,omitempty"`
+	BatchKey  string         `json:"batchKey,omitempty"`
+	// The platform the app lives on now: its old one until its own
+	// migration commits, then its target platform.
+	LinkedTo string `json:"linkedTo,omitempty"`
 }
 
 type categorized struct {
@@ -37,7 +39,7 @@ type categorized struct {
 }
 
 func member(it migration.Item) membershipView {
-	return membershipView{ID: it.ID, AppID: it.ParentID, AppName: it.Name, AppKind: it.Kind, AccountID: it.AccountID, Role: it.Role, BatchKey: it.BatchKey}
+	return membershipView{ID: it.ID, AppID: it.ParentID, AppName: it.Name, AppKind: it.Kind, AccountID: it.AccountID, Role: it.Role, BatchKey: it.BatchKey, LinkedTo: it.LinkedTo}
 }
 
 // categorize sorts items into the categories of rule 7; skipped ones apart.

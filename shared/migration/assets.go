@@ -73,7 +73,10 @@ type Item struct {
 	// Members only: the app's holder and batch on the old platform. The relation
 	// itself moves with the collaborator's batch; the app owner's batch lists it
 	// for review, and the link follows the app by its id (rule 8).
-	AppHolder   string `json:"-" dynamodbav:"appHolder,omitempty"`
+	AppHolder string `json:"-" dynamodbav:"appHolder,omitempty"`
+	// LinkedTo is, on reading a relation, the platform its app lives on now:
+	// the app's target platform once the app's own migration committed (rule 8).
+	LinkedTo    string `json:"linkedTo,omitempty" dynamodbav:"-"`
 	AppBatchKey string `json:"-" dynamodbav:"appBatchKey,omitempty"`
 }
 

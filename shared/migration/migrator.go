@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,9 @@ func (s *Migrator) Assets(ctx context.Context, src AccountRef, cursor string, li
 	}
 	plan, err := s.Plan(ctx, src)
 	if err != nil {
+		return AssetsPage{}, err
+	}
+	if err := s.link(ctx, items); err != nil {
 		return AssetsPage{}, err
 	}
 	page := AssetsPage{Account: acct, Items: items, Eligible: plan.Eligible, NextCursor: next}
@@ -889,5 +893,29 @@ func (s *Migrator) TargetHoldings(ctx context.Context, src AccountRef, p TargetP
 	if err != nil {
 		return TargetView{}, err
 	}
+	if err := s.link(ctx, items); err != nil {
+		return TargetView{}, err
+	}
 	return TargetView{Account: t, Items: items, NextCursor: next}, nil
+}
+
+// link resolves where each relation's app lives now. A relation moves with its
+// collaborator and the app with its creator, in either order; the link is the
+// app's id, so it always points at the app's current account.
+func (s *Migrator) link(ctx context.Context, items []Item) error {
+	for i, it := range items {
+		if it.Type != ItemMember {
+			continue
+		}
+		app, err := s.Store.Item(ctx, ItemApp, it.ParentID)
+		if err != nil {
+			return err
+		}
+		// Only the platform: the app's account belongs to someone else.
+		parts := strings.SplitN(app.Holder, ":", 3)
+		if len(parts) == 3 {
+			items[i].LinkedTo = parts[1]
+		}
+	}
+	return nil
 }

@@ -14,6 +14,8 @@ type Store interface {
 	Subject(ctx context.Context, id string) (Subject, error)
 	// HeldItems pages through what holder holds; batchKey "" means all.
 	HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
+	// Item reads one item as it is now.
+	Item(ctx context.Context, t ItemType, id string) (Item, error)
 	// Followers pages through relations on holder's apps (they follow the apps).
 	Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
 
