@@ -89,6 +89,19 @@ func TestOpsEdgeCases(t *testing.T) {
 		"--input", inputFile(t, map[string]any{"source": map[string]any{"platform": "third_party", "accountId": "tp-4004"}, "requestedBy": "ops:bob"}))
 	assert.Equal(t, "NO_MIGRATION_NEEDED", output(t, waitExecution(t, s, str(dave["executionArn"]), 60*time.Second)).State)
 
+	// The same answer over HTTP: nothing certified to move, register directly.
+	daveDev := developer(t, s, "third_party", "tp-4004", "dave@example.com")
+	assets := daveDev.do("GET", "/v1/assets", nil)
+	assert.Equal(t, false, assets.Body["eligible"])
+	assert.Equal(t, "NO_MIGRATION_NEEDED", assets.Body["reason"])
+	assert.NotEmpty(t, list(assets.Body["skipped"]), "the uncertified app is listed with its reason")
+	started := daveDev.do("POST", "/v1/migrations", nil)
+	require.Equal(t, 202, started.Status, started.Raw)
+	assert.Equal(t, "NO_MIGRATION_NEEDED", started.Body["state"])
+	assert.Empty(t, list(started.Body["batches"]))
+	out := output(t, waitExecution(t, s, str(started.Body["executionArn"]), 60*time.Second))
+	assert.Equal(t, "NO_MIGRATION_NEEDED", out.State)
+
 	erin := map[string]any{"source": map[string]any{"platform": "microapp", "accountId": "ma-5005"}, "requestedBy": "ops:bob"}
 	first := awsCLI(t, s, "stepfunctions", "start-execution", "--state-machine-arn", s.StateMachineARN, "--name", "erin-1", "--input", inputFile(t, erin))
 	dev := developer(t, s, "microapp", "ma-5005", "erin@example.com")
@@ -97,7 +110,7 @@ func TestOpsEdgeCases(t *testing.T) {
 		return st.Status == 200 && len(list(st.Body["batches"])) == 1
 	})
 	second := awsCLI(t, s, "stepfunctions", "start-execution", "--state-machine-arn", s.StateMachineARN, "--name", "erin-2", "--input", inputFile(t, erin))
-	out := output(t, waitExecution(t, s, str(second["executionArn"]), 60*time.Second))
+	out = output(t, waitExecution(t, s, str(second["executionArn"]), 60*time.Second))
 	assert.Equal(t, "erin-1", out.ActiveMigrationID)
 	desc := awsCLI(t, s, "stepfunctions", "describe-execution", "--execution-arn", str(first["executionArn"]))
 	assert.Equal(t, "RUNNING", desc["status"], "the first one still waits for erin")

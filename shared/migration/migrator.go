@@ -274,10 +274,9 @@ func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string
 		} else if done {
 			return s.Start(ctx, src, batchKeys)
 		}
-	} else if !res.Eligible {
-		_ = s.Store.ReleaseActive(ctx, src, id)
-		return StartResult{}, Errorf(CodeNoMigrationNeeded, "this account holds no certified app, identity or collaboration relation: register on the new platform directly")
 	}
+	// An account that needs no migration (rule 1) still gets its answer as a
+	// migration in state NO_MIGRATION_NEEDED; its execution ends at once.
 	m, err := s.Store.Migration(ctx, id)
 	if err != nil {
 		return StartResult{}, err
