@@ -333,3 +333,31 @@ func TestCollaborationRelationFollowsEitherOrder(t *testing.T) {
 		})
 	}
 }
+
+// A batch larger than one invocation can move continues across invocations:
+// Move stops once its deadline has passed, reports how far it got, and the
+// next call (the state machine's loop) carries on.
+func TestMoveContinuesAcrossInvocations(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 10).build(t)
+	e := newEnv(t, snap)
+	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
+	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
+	require.NoError(t, err)
+	m := &migration.Migrator{Store: e.store, ChunkSize: 8}
+	past := time.Now().Add(-time.Second)
+	var calls int
+	var p migration.Progress
+	for !p.Done {
+		calls++
+		require.Less(t, calls, 10, "the loop ends")
+		p, err = m.Move(e.ctx, b.MigrationID, b.BatchID, past)
+		require.NoError(t, err)
+		if !p.Done {
+			assert.Equal(t, 8*calls, p.Moved, "one chunk per invocation past the deadline")
+		}
+	}
+	assert.Equal(t, 30, p.Moved)
+	assert.Equal(t, 4, calls, "30 items in chunks of 8: three invocations stop early, the fourth finishes")
+}
