@@ -361,3 +361,29 @@ func TestMoveContinuesAcrossInvocations(t *testing.T) {
 	assert.Equal(t, 30, p.Moved)
 	assert.Equal(t, 4, calls, "30 items in chunks of 8: three invocations stop early, the fourth finishes")
 }
+
+// Two (or twenty) clicks on "start" at once: one migration, and every click
+// is answered with it.
+func TestConcurrentStartsShareOneMigration(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 2).build(t)
+	e := newEnv(t, snap)
+	ids := make([]string, 20)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			res, err := e.m.Start(e.ctx, alice, nil)
+			if assert.NoError(t, err) {
+				ids[i] = res.Migration.MigrationID
+			}
+		}(i)
+	}
+	wg.Wait()
+	for _, id := range ids {
+		assert.Equal(t, ids[0], id)
+	}
+	assert.Len(t, auditEvents(t, e, alice, migration.EventMigrationStarted), 1)
+}

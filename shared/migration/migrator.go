@@ -277,7 +277,7 @@ func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string
 	}
 	// An account that needs no migration (rule 1) still gets its answer as a
 	// migration in state NO_MIGRATION_NEEDED; its execution ends at once.
-	m, err := s.Store.Migration(ctx, id)
+	m, err := s.awaitMigration(ctx, id)
 	if err != nil {
 		return StartResult{}, err
 	}
@@ -298,6 +298,22 @@ func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string
 		return StartResult{}, err
 	}
 	return StartResult{Migration: m, Batches: batches, Created: created}, nil
+}
+
+// awaitMigration reads a migration that a concurrent Start may have claimed
+// but not yet written (two clicks at once): it waits a bounded moment for it.
+func (s *Migrator) awaitMigration(ctx context.Context, id string) (Migration, error) {
+	for attempt := 0; ; attempt++ {
+		m, err := s.Store.Migration(ctx, id)
+		if !IsCode(err, CodeNotFound) || attempt >= 50 {
+			return m, err
+		}
+		select {
+		case <-ctx.Done():
+			return Migration{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // releaseIfDone frees the account's claim when its active migration has in
