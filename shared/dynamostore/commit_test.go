@@ -387,3 +387,35 @@ func TestConcurrentStartsShareOneMigration(t *testing.T) {
 	}
 	assert.Len(t, auditEvents(t, e, alice, migration.EventMigrationStarted), 1)
 }
+
+// Rule 6 with two clicks: concurrent acceptances of the viewed agreement all
+// answer success and record one acceptance.
+func TestConcurrentAcceptances(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	e := newEnv(t, snap)
+	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "test"})
+	require.NoError(t, err)
+	a, err := e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = e.m.AcceptAgreement(e.ctx, alice, "m-1", res.BatchIDs[0], a.Version, a.SHA256, migration.RequestMeta{SourceIP: "203.0.113.1"})
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		assert.NoError(t, err)
+	}
+	accepted := auditEvents(t, e, alice, migration.EventAgreementAccepted)
+	require.Len(t, accepted, 1)
+	require.NotNil(t, accepted[0].Agreement)
+	assert.Equal(t, a.SHA256, accepted[0].Agreement.SHA256)
+	assert.Equal(t, "203.0.113.1", accepted[0].Agreement.SourceIP)
+	assert.Equal(t, "microapp:ma-1", accepted[0].Agreement.AcceptedBy)
+}

@@ -468,7 +468,7 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	if err != nil {
 		return Batch{}, err
 	}
-	if b.Agreement != nil && b.Agreement.Version == version && b.Agreement.SHA256 == sha && AwaitingAgreement.rank() < b.State.rank() {
+	if b.Agreement != nil && b.Agreement.Version == version && b.Agreement.SHA256 == sha && StepAgreement.Done(b.State) {
 		return b, nil // accepted already: answering again changes nothing
 	}
 	viewed, err := s.Store.HasViewed(ctx, src, version, sha)
@@ -486,7 +486,15 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	}
 	acc := &Acceptance{Version: version, SHA256: sha, AcceptedBy: src.String(), AcceptedAt: s.stamp(),
 		SourceIP: meta.SourceIP, UserAgent: meta.UserAgent, Channel: "developer"}
-	return s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	if IsCode(err, CodeWrongStep) {
+		// Two clicks at once: the other one recorded the same acceptance.
+		if cur, rerr := s.Store.Batch(ctx, migrationID, batchID); rerr == nil && cur.Agreement != nil &&
+			cur.Agreement.Version == version && cur.Agreement.SHA256 == sha && StepAgreement.Done(cur.State) {
+			return cur, nil
+		}
+	}
+	return nb, err
 }
 
 // acceptByOps applies an agreement pre-recorded in the execution input.
