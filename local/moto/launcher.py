@@ -121,6 +121,44 @@ def patch_callback_answered_before_wait():
     callback.CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint
 
 
+# Patch 5: moto 5.2.1 stubs out StateTaskService._normalise_parameters and
+# _normalise_response (LocalStack maps the Step Functions-cased keys to the
+# boto model there), so an optimized integration whose API is camelCase
+# (arn:aws:states:::states:startExecution: StateMachineArn -> stateMachineArn)
+# fails with States.Runtime "'StateMachineArn'". Map them as LocalStack does.
+def patch_integration_casing():
+    import boto3
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service as sts
+
+    base = sts.StateTaskService
+    for name in ("_normalise_parameters", "_normalise_response", "_to_boto_request", "_from_boto_response"):
+        if not hasattr(base, name):
+            raise SystemExit(f"launcher: StateTaskService.{name} missing; re-check patch 5")
+    session = boto3.session.Session()
+
+    def operation(self, boto_service_name, service_action_name):
+        service = self._get_boto_service_name(boto_service_name=boto_service_name)
+        action = self._get_boto_service_action(service_action_name=service_action_name)
+        model = session._session.get_service_model(service)
+        for op in model.operation_names:
+            if sts.camel_to_snake_case(op) == action:
+                return model.operation_model(op)
+        return None
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        op = operation(self, boto_service_name, service_action_name)
+        if op is not None and op.input_shape is not None:
+            self._to_boto_request(parameters, op.input_shape)
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        op = operation(self, boto_service_name, service_action_name)
+        if op is not None and op.output_shape is not None:
+            self._from_boto_response(response, op.output_shape)
+
+    base._normalise_parameters = normalise_parameters
+    base._normalise_response = normalise_response
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -129,6 +167,7 @@ def main():
     patch_execution_default_name()
     patch_transact_write_snapshot()
     patch_callback_answered_before_wait()
+    patch_integration_casing()
 
     from moto.server import main as moto_main
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -99,7 +100,10 @@ func (a *API) routes() map[string]route {
 func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := &request{ev: ev, reqID: ev.RequestContext.RequestID, started: time.Now(),
 		meta: migration.RequestMeta{SourceIP: ev.RequestContext.HTTP.SourceIP, UserAgent: truncate(ev.RequestContext.HTTP.UserAgent, 256)}}
-	log := a.logger().With("requestId", r.reqID, "route", ev.RouteKey)
+	// API Gateway's request id (the one the caller sees in an error body) is
+	// apiRequestId: the Lambda log handler adds the invocation's own requestId
+	// to every line, and one JSON line must not carry the same key twice.
+	log := a.logger().With("apiRequestId", r.reqID, "route", ev.RouteKey)
 	rt, ok := a.routes()[ev.RouteKey]
 	if !ok {
 		return a.fail(ctx, log, r, migration.Errorf(codeRouteNotFound, "no route %s", ev.RouteKey)), nil
@@ -113,6 +117,11 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	for _, name := range []string{"migrationId", "batchId", "accountId"} {
 		if v, ok := ev.PathParameters[name]; ok && !migration.ValidID(v) {
 			return a.fail(ctx, log, r, migration.Errorf(migration.CodeNotFound, "no such %s", name)), nil
+		}
+	}
+	for _, name := range []string{"migrationId", "batchId"} {
+		if v := ev.PathParameters[name]; v != "" {
+			log = log.With(name, v) // checked above: a valid id, never free text
 		}
 	}
 	body, err := readBody(ev)
@@ -158,6 +167,9 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 			status, payload = rec.Status, []byte(rec.Body) // a concurrent twin answered first
 		}
 	}
+	if id := startedMigrationID(ev, status, payload); id != "" {
+		log = log.With("migrationId", id)
+	}
 	log.InfoContext(ctx, "request", "status", status, "ms", time.Since(r.started).Milliseconds())
 	return respond(status, payload, r.reqID, false), nil
 }
@@ -169,12 +181,34 @@ func (a *API) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// startedMigrationID names the migration POST /v1/migrations started or
+// found, for its log line (its id is in no path).
+func startedMigrationID(ev events.APIGatewayV2HTTPRequest, status int, payload []byte) string {
+	if ev.RouteKey != "POST /v1/migrations" || status >= 300 {
+		return ""
+	}
+	var out struct {
+		MigrationID string `json:"migrationId"`
+	}
+	if json.Unmarshal(payload, &out) != nil || !migration.ValidID(out.MigrationID) {
+		return ""
+	}
+	return out.MigrationID
+}
+
 func (a *API) fail(ctx context.Context, log *slog.Logger, r *request, err error) events.APIGatewayV2HTTPResponse {
 	status, code, msg := publicError(err)
 	if status >= 500 {
 		log.ErrorContext(ctx, "request failed", "status", status, "code", string(code), "error", err.Error())
 	} else {
 		log.InfoContext(ctx, "request refused", "status", status, "code", string(code))
+	}
+	metrics.RequestFailed(ctx, r.reqID, r.ev.RouteKey, string(code), status)
+	if r.ev.RouteKey == "POST /v1/migrations/{migrationId}/batches/{batchId}/commit" &&
+		(code == migration.CodeQuotaExceeded || code == migration.CodeTargetNotEligible) {
+		// A confirmation refused by a rule ends the batch FAILED (Migrator.confirm
+		// refuses it); count it with the workflow's failed batches.
+		metrics.BatchFailed(ctx, r.param("migrationId"), r.param("batchId"), string(code))
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Error.RequestID = code, msg, r.reqID

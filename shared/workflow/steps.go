@@ -6,9 +6,12 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -75,23 +78,24 @@ type BeginResult struct {
 // what it holds (counts only). Another active migration ends this execution
 // at once, naming it.
 func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, error) {
+	log := stepLog("list-assets", ev.MigrationID, "")
 	in, err := ParseExecutionInput(ev.Input)
 	if err != nil {
-		return BeginResult{}, boundary(err)
+		return BeginResult{}, failed(ctx, log, err)
 	}
 	res, err := s.M.Begin(ctx, migration.BeginInput{MigrationID: ev.MigrationID, Source: in.Source, RequestedBy: in.RequestedBy,
 		BatchKeys: in.BatchKeys, Ops: in.ops()})
 	if err != nil {
-		return BeginResult{}, boundary(err)
+		return BeginResult{}, failed(ctx, log, err)
 	}
 	if res.ActiveMigrationID != "" {
-		slog.InfoContext(ctx, "account already has an active migration", "migrationId", ev.MigrationID, "activeMigrationId", res.ActiveMigrationID)
+		log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", res.ActiveMigrationID)
 		return BeginResult{MigrationID: res.ActiveMigrationID, ActiveMigrationID: res.ActiveMigrationID, State: string(migration.MigrationInProgress)}, nil
 	}
 	if err := s.M.AttachExecution(ctx, ev.MigrationID, ev.ExecutionArn); err != nil {
-		return BeginResult{}, boundary(err)
+		return BeginResult{}, failed(ctx, log, err)
 	}
-	slog.InfoContext(ctx, "migration begun", "migrationId", res.MigrationID, "eligible", res.Eligible, "batches", len(res.BatchIDs))
+	log.InfoContext(ctx, "migration begun", "eligible", res.Eligible, "batches", len(res.BatchIDs))
 	return BeginResult{MigrationID: res.MigrationID, Eligible: res.Eligible}, nil
 }
 
@@ -109,14 +113,16 @@ type SplitResult struct {
 // SplitBySubject returns the migration's batches, one per subject and target
 // platform (created by ListAssets' Begin, which applies migration.Place's split).
 func (s Steps) SplitBySubject(ctx context.Context, ev MigrationEvent) (SplitResult, error) {
+	log := stepLog("split-by-subject", ev.MigrationID, "")
 	batches, err := s.M.Store.Batches(ctx, ev.MigrationID)
 	if err != nil {
-		return SplitResult{}, boundary(err)
+		return SplitResult{}, failed(ctx, log, err)
 	}
 	out := SplitResult{MigrationID: ev.MigrationID, BatchIDs: make([]string, 0, len(batches))}
 	for _, b := range batches {
 		out.BatchIDs = append(out.BatchIDs, b.BatchID)
 	}
+	log.InfoContext(ctx, "batches listed", "batches", len(out.BatchIDs))
 	return out, nil
 }
 
@@ -134,14 +140,26 @@ type Ack struct {
 }
 
 func (s Steps) await(ctx context.Context, ev WaitEvent, step migration.Step) (Ack, error) {
+	log := stepLog("await-"+string(step), ev.MigrationID, ev.BatchID)
 	if ev.TaskToken == "" {
-		return Ack{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "taskToken is required"}
+		return Ack{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "taskToken is required"})
 	}
 	b, err := s.M.Await(ctx, ev.MigrationID, ev.BatchID, step, ev.TaskToken)
 	if err != nil {
-		return Ack{}, boundary(err)
+		if code := migration.ErrorCode(err); code == migration.CodeQuotaExceeded || code == migration.CodeTargetNotEligible {
+			// What ops pre-recorded was refused: the use case ended the batch FAILED.
+			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, string(code))
+		}
+		return Ack{}, failed(ctx, log, err)
 	}
-	slog.InfoContext(ctx, "wait parked", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "step", string(step), "state", string(b.State))
+	log.InfoContext(ctx, "wait parked", "step", string(step), "state", string(b.State))
+	if b.State == step.WaitState() {
+		// How long the batch had waited when its wait was parked: near zero
+		// unless the workflow was slow to get here (retries, throttling).
+		if since, err := time.Parse(time.RFC3339Nano, b.UpdatedAt); err == nil {
+			metrics.WaitParked(ctx, ev.MigrationID, ev.BatchID, string(step), time.Since(since))
+		}
+	}
 	return Ack{State: b.State}, nil
 }
 
@@ -159,6 +177,7 @@ func (s Steps) SelectTarget(ctx context.Context, ev WaitEvent) (Ack, error) {
 // the confirmed batch (action "move") until done or the Lambda's time nearly
 // runs out; the state machine loops while done is false.
 func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, error) {
+	log := stepLog("commit-"+ev.Action, ev.MigrationID, ev.BatchID)
 	switch ev.Action {
 	case "await":
 		_, err := s.await(ctx, ev, migration.StepConfirmation)
@@ -171,13 +190,31 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, er
 		}
 		p, err := s.M.Move(ctx, ev.MigrationID, ev.BatchID, until)
 		if err != nil {
-			slog.ErrorContext(ctx, "move failed", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "error", err)
+			log.ErrorContext(ctx, "move failed", "error", err)
 			return migration.Progress{}, boundary(err)
 		}
-		slog.InfoContext(ctx, "moved", "migrationId", ev.MigrationID, "batchId", ev.BatchID, "moved", p.Moved, "total", p.Total, "done", p.Done)
+		log.InfoContext(ctx, "moved", "moved", p.Moved, "total", p.Total, "done", p.Done)
+		if p.Done {
+			s.recordCommitted(ctx, log, ev, p)
+		}
 		return p, nil
 	}
-	return migration.Progress{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be await or move"}
+	return migration.Progress{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be await or move"})
+}
+
+// recordCommitted counts a committed batch by target platform. The platform
+// needs one read of the batch; when that read fails the commit is still
+// counted, under TargetPlatform "unknown", and the step's answer is unchanged.
+// A Lambda retry of a finished Move counts again (metrics are at least once;
+// the BatchCommitted event's batchId is the exact record).
+func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEvent, p migration.Progress) {
+	platform := ""
+	if b, err := s.M.Store.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
+		platform = string(b.TargetPlatform)
+	} else {
+		log.WarnContext(ctx, "committed batch not read for its metric", "error", err)
+	}
+	metrics.BatchCommitted(ctx, ev.MigrationID, ev.BatchID, platform, p.Moved)
 }
 
 // FinishEvent ends a batch or the migration.
@@ -196,25 +233,65 @@ type TaskError struct {
 
 // Finish expires or fails a waiting batch, or summarises the migration.
 func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, error) {
+	log := stepLog("finish-"+ev.Action, ev.MigrationID, ev.BatchID)
 	switch ev.Action {
 	case "expire":
-		_, err := s.M.Expire(ctx, ev.MigrationID, ev.BatchID)
-		return migration.Summary{}, boundary(ignoreWrongStep(err))
+		b, err := s.M.Expire(ctx, ev.MigrationID, ev.BatchID)
+		if err == nil {
+			log.InfoContext(ctx, "batch expired", "state", string(b.State))
+			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, "EXPIRED")
+		}
+		return migration.Summary{}, failed(ctx, log, ignoreWrongStep(err))
 	case "fail":
 		code, msg := migration.CodeInternal, "the workflow failed this batch"
+		caught := string(code)
 		if ev.Error != nil {
 			msg = ev.Error.Error
+			caught = ev.Error.Error
 			if ev.Error.Cause != "" && len(ev.Error.Cause) < 512 {
 				msg += ": " + ev.Error.Cause
 			}
 		}
-		_, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, code, msg)
-		return migration.Summary{}, boundary(ignoreWrongStep(err))
+		b, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, code, msg)
+		if err == nil {
+			log.WarnContext(ctx, "batch failed", "state", string(b.State), "caught", caught)
+			// By the error the state machine caught: bounded by the ASL's error names.
+			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, caught)
+		}
+		return migration.Summary{}, failed(ctx, log, ignoreWrongStep(err))
 	case "summarize":
 		sum, err := s.M.Summarize(ctx, ev.MigrationID)
-		return sum, boundary(err)
+		if err == nil {
+			log.InfoContext(ctx, "migration summarized", "state", string(sum.State), "batches", len(sum.Batches))
+		}
+		return sum, failed(ctx, log, err)
 	}
-	return migration.Summary{}, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"}
+	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"})
+}
+
+// stepLog is one step's logger: the handler, migration and batch on every
+// line (the Lambda log handler adds requestId from ctx).
+func stepLog(step, migrationID, batchID string) *slog.Logger {
+	l := slog.Default().With("handler", step, "migrationId", migrationID)
+	if batchID != "" {
+		l = l.With("batchId", batchID)
+	}
+	return l
+}
+
+// failed turns a use-case error into the typed error the state machine
+// matches (boundary) and logs it; nil stays nil.
+func failed(ctx context.Context, log *slog.Logger, err error) error {
+	return logged(ctx, log, boundary(err))
+}
+
+// logged logs a typed workflow error on its way out, unchanged.
+func logged(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	log.WarnContext(ctx, "step failed", "errorType", strings.TrimPrefix(fmt.Sprintf("%T", err), "*workflow."), "error", err.Error())
+	return err
 }
 
 // ignoreWrongStep: a batch that already ended (or passed the point of no

@@ -139,7 +139,24 @@ type instance struct {
 	waitErr error
 }
 
+// spawn starts one emulator, trying fresh ports when it dies at start: the
+// ports are free when picked but another process (a parallel test's stack)
+// can take one before the emulator binds it ("address already in use").
 func (p *Pool) spawn(ctx context.Context, slot int) (*instance, error) {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		var inst *instance
+		inst, err = p.spawnOnce(ctx, slot)
+		if err == nil || !errors.Is(err, errExitedAtStart) {
+			return inst, err
+		}
+	}
+	return nil, err
+}
+
+var errExitedAtStart = errors.New("emulator exited at start")
+
+func (p *Pool) spawnOnce(ctx context.Context, slot int) (*instance, error) {
 	apiPort, err := moto.FreePort()
 	if err != nil {
 		return nil, err
@@ -189,7 +206,7 @@ func (p *Pool) spawn(ctx context.Context, slot int) (*instance, error) {
 		select {
 		case <-inst.done:
 			p.kill(inst)
-			return nil, fmt.Errorf("function %s: emulator exited at start: %v", p.fn.Name, inst.waitErr)
+			return nil, fmt.Errorf("function %s: %w: %v", p.fn.Name, errExitedAtStart, inst.waitErr)
 		case <-ctx.Done():
 			p.kill(inst)
 			return nil, ctx.Err()

@@ -1,0 +1,70 @@
+package metrics
+
+import (
+	"context"
+	"time"
+)
+
+// The service's metrics (docs/OBSERVABILITY.md: what each means, its
+// dimensions and the alarms on them). template.yaml's alarms name these.
+const (
+	BatchesCommitted  = "BatchesCommitted"
+	AssetsMoved       = "AssetsMoved"
+	BatchesFailed     = "BatchesFailed"
+	WaitingAgeSeconds = "WaitingAgeSeconds"
+	RequestsFailed    = "RequestsFailed"
+)
+
+// Recording a metric never fails the caller: a lost metric line is better
+// than a failed step, and stdout has nowhere else to report to.
+
+// BatchCommitted records a batch whose move finished: one commit and the
+// assets it holds, by target platform.
+func BatchCommitted(ctx context.Context, migrationID, batchID, targetPlatform string, moved int) {
+	_ = Default().Put(ctx, Set{
+		Dimensions: map[string]string{"TargetPlatform": targetPlatform},
+		Rollup:     true,
+		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID},
+		Metrics: []Metric{
+			{Name: BatchesCommitted, Unit: Count, Value: 1},
+			{Name: AssetsMoved, Unit: Count, Value: float64(moved)},
+		},
+	})
+}
+
+// BatchFailed records a batch that ended without moving anything (FAILED or
+// EXPIRED), by code: EXPIRED, a domain code such as TARGET_NOT_ELIGIBLE, or
+// the workflow error the state machine caught (StepFailed, States.TaskFailed).
+func BatchFailed(ctx context.Context, migrationID, batchID, code string) {
+	_ = Default().Put(ctx, Set{
+		Dimensions: map[string]string{"Code": code},
+		Rollup:     true,
+		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID},
+		Metrics:    []Metric{{Name: BatchesFailed, Unit: Count, Value: 1}},
+	})
+}
+
+// WaitParked records how long a batch had been in its current state when the
+// workflow parked its wait for step (agreement, target, confirmation).
+func WaitParked(ctx context.Context, migrationID, batchID, step string, age time.Duration) {
+	if age < 0 {
+		age = 0 // clock skew between writers; a wait is never younger than zero
+	}
+	_ = Default().Put(ctx, Set{
+		Dimensions: map[string]string{"Step": step},
+		Rollup:     true,
+		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID},
+		Metrics:    []Metric{{Name: WaitingAgeSeconds, Unit: Seconds, Value: age.Seconds()}},
+	})
+}
+
+// RequestFailed records an HTTP request answered with an error, by code.
+// apiRequestID is API Gateway's id, the one the caller sees in the error body.
+func RequestFailed(ctx context.Context, apiRequestID, route, code string, status int) {
+	_ = Default().Put(ctx, Set{
+		Dimensions: map[string]string{"Code": code},
+		Rollup:     true,
+		Properties: map[string]any{"apiRequestId": apiRequestID, "route": route, "status": status},
+		Metrics:    []Metric{{Name: RequestsFailed, Unit: Count, Value: 1}},
+	})
+}
