@@ -55,3 +55,27 @@ test: build-local lint
 
 clean:
 	rm -rf $(LOCAL_BUILD) .aws-sam
+
+# ---- Ops (docs/OPS.md) ----------------------------------------------------------
+# opsctl against the local stack of `make run` by default. Against AWS, empty
+# OPS_ENDPOINT and name the stack's outputs, with AWS_PROFILE / AWS_REGION set:
+#   make reconcile OPS_ENDPOINT= OPS_ARGS="--table <TableName output>"
+#   make ops OPS_ENDPOINT= ARGS="waiting --older-than 72h --table <TableName output>"
+# Built rather than `go run`, which turns every failure into exit status 1:
+# opsctl's 1 (found something) and 2 (could not look) stay apart.
+OPS_ENDPOINT ?= http://127.0.0.1:$(AWS_PORT)
+OPS_ARGS     ?=
+ARGS         ?=
+OPSCTL        = $(LOCAL_BUILD)/opsctl $(if $(OPS_ENDPOINT),--endpoint-url $(OPS_ENDPOINT),)
+
+.PHONY: reconcile ops
+
+# The reconciliation check: prints the report, exits non-zero on any violation.
+reconcile:
+	@$(GO) build -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
+	@$(OPSCTL) reconcile $(OPS_ARGS)
+
+# Any opsctl command: make ops ARGS="show --account microapp:ma-1001"
+ops:
+	@$(GO) build -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
+	@$(OPSCTL) $(if $(ARGS),$(ARGS),-h) $(OPS_ARGS)

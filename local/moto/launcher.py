@@ -97,6 +97,38 @@ def patch_transact_write_snapshot():
     backend.transact_write_items = namespace["transact_write_items"]
 
 
+# Patch 6 (found here): moto's DynamoDB backend is not thread-safe, and the
+# server answers requests on many threads (the state machine's Lambdas and the
+# API write at once). A transaction's rollback snapshot deep-copies a table
+# while another thread inserts into it: "dictionary changed size during
+# iteration", an HTTP 500, about once in 100 executions under load. DynamoDB
+# itself serialises conflicting writes; one lock around the backend's item
+# operations does the same here.
+_DYNAMODB_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "scan",
+                        "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item")
+
+
+def patch_dynamodb_serialise():
+    import threading
+    import functools
+    import moto.dynamodb.models as ddb_models
+
+    backend = ddb_models.DynamoDBBackend
+    lock = threading.RLock()
+    for name in _DYNAMODB_OPERATIONS:
+        original = getattr(backend, name, None)
+        if original is None or getattr(original, "_launcher_locked", False):
+            raise SystemExit(f"launcher: DynamoDBBackend.{name} missing or patched twice; re-check patch 6")
+
+        def locked(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        functools.update_wrapper(locked, original)
+        locked._launcher_locked = True
+        setattr(backend, name, locked)
+
+
 # Patch 4 (found here, not in STACK.md): a task token answered while the
 # waitForTaskToken task's own Lambda is still running (SendTaskSuccess from the
 # invoked function itself, which AWS accepts) is lost when the task has
@@ -167,6 +199,7 @@ def main():
     patch_execution_default_name()
     patch_transact_write_snapshot()
     patch_callback_answered_before_wait()
+    patch_dynamodb_serialise()
     patch_integration_casing()
 
     from moto.server import main as moto_main

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -89,6 +90,12 @@ func storeErr(err error) error {
 		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "TransactionConflictException":
 			return &migration.Error{Code: migration.CodeUnavailable, Message: "the store is busy; try again", Err: err}
 		}
+	}
+	// A 5xx without an AWS error code (a proxy, a load balancer, an emulator
+	// fault) is as transient as a throttle: the caller retries.
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store failed; try again", Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store did not answer in time; try again", Err: err}

@@ -1,0 +1,448 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/stepfunctions"
+	"github.com/devplatform/account-migration/shared/workflow"
+)
+
+func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
+	fs := c.flags("bulk-start")
+	accountsPath := fs.String("accounts", "", "cohort: CSV (header platform,accountId[,batchKeys]) or JSON array of {\"platform\",\"accountId\"}")
+	retryFrom := fs.String("retry-from", "", "a results file of an earlier run: retry only its accounts with an error or a FAILED state")
+	resultsPath := fs.String("results", "", "where to write one JSON line per account (default: results.jsonl, or the --retry-from file, updated in place)")
+	concurrency := fs.Int("concurrency", 8, "accounts in flight at once (started and not yet settled)")
+	requestedBy := fs.String("requested-by", "ops:opsctl", "requestedBy of every execution (CONTRACT.md §3), e.g. ops:<your name>")
+	prefix := fs.String("name-prefix", "bulk", "execution names are <prefix>-<platform>-<accountId>-<hash>; the same prefix finds the same executions again (a retry takes the names from its file)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "per account: how long to wait for its execution to settle")
+	poll := fs.Duration("poll", time.Second, "how often to look at each execution in flight")
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	if (*accountsPath == "") == (*retryFrom == "") {
+		return exitError, errors.New("give exactly one of --accounts or --retry-from")
+	}
+	if *concurrency < 1 {
+		return exitError, errors.New("--concurrency must be at least 1")
+	}
+
+	var (
+		w   *cohortWork
+		err error
+	)
+	if *retryFrom != "" {
+		if w, err = retryWork(*retryFrom, *prefix); err != nil {
+			return exitError, err
+		}
+		if *resultsPath == "" {
+			*resultsPath = *retryFrom
+		}
+		fmt.Fprintf(c.stdout, "retrying %d of %d accounts from %s\n", len(w.todo), len(w.results), *retryFrom)
+	} else {
+		if w, err = freshWork(*accountsPath, *prefix); err != nil {
+			return exitError, err
+		}
+		if *resultsPath == "" {
+			*resultsPath = "results.jsonl"
+		}
+	}
+	results, todo := w.results, w.todo
+
+	env, err := c.env(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	if len(todo) > 0 {
+		arn, err := env.stateMachine(ctx)
+		if err != nil {
+			return exitError, err
+		}
+		b := &bulk{env: env, starter: &stepfunctions.Client{API: env.sf, StateMachineArn: arn},
+			requestedBy: *requestedBy, timeout: *timeout, poll: max(*poll, 100*time.Millisecond)}
+		began := time.Now()
+		prog := newProgress(c.stdout, len(todo))
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for range min(*concurrency, len(todo)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					prog.started()
+					results[i] = b.settle(ctx, results[i], w.names[i], w.attempts[i])
+					prog.settled(results[i])
+				}
+			}()
+		}
+	feed:
+		for _, i := range todo {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(work)
+		wg.Wait()
+		prog.finish()
+		for _, i := range todo {
+			if results[i].ExecutionArn == "" && results[i].Error == "" {
+				results[i].Error = "interrupted before it started"
+			}
+		}
+		fmt.Fprintf(c.stdout, "%d accounts in %.1fs: %s\n", len(todo), time.Since(began).Seconds(), tally(results, todo))
+	}
+	if err := writeResults(*resultsPath, results); err != nil {
+		return exitError, fmt.Errorf("write results: %w", err)
+	}
+	failed := 0
+	for _, r := range results {
+		if r.failed() {
+			failed++
+		}
+	}
+	fmt.Fprintf(c.stdout, "results: %s (%d lines)\n", *resultsPath, len(results))
+	if failed > 0 {
+		fmt.Fprintf(c.stdout, "%d account(s) failed; after fixing the cause: opsctl bulk-start --retry-from %s\n", failed, *resultsPath)
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// cohortWork is a run's plan: every line of the results file, and which of
+// them to run now under which execution name.
+type cohortWork struct {
+	results  []result
+	todo     []int
+	names    map[int]string
+	attempts map[int]int
+}
+
+// freshWork runs every account of the cohort, first attempt.
+func freshWork(path, prefix string) (*cohortWork, error) {
+	accts, err := readCohort(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &cohortWork{names: map[int]string{}, attempts: map[int]int{}}
+	for i, a := range accts {
+		w.results = append(w.results, result{Platform: a.Platform, AccountID: a.AccountID, BatchKeys: a.BatchKeys})
+		w.todo = append(w.todo, i)
+		w.names[i], w.attempts[i] = executionName(prefix, a, 1), 1
+	}
+	return w, nil
+}
+
+// retryWork runs again the lines of an earlier run that failed. The names
+// come from the file, so a retry needs no flags repeated: an execution that
+// has ended keeps its name for good and the retry runs under the next one
+// (-r2, -r3, ...); one still running (it only outlasted --timeout) is found
+// again under its own.
+func retryWork(path, prefix string) (*cohortWork, error) {
+	prev, err := readResults(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &cohortWork{results: prev, names: map[int]string{}, attempts: map[int]int{}}
+	for i, r := range prev {
+		if !r.failed() {
+			continue
+		}
+		w.todo = append(w.todo, i)
+		name, attempt := executionName(prefix, r.account(), max(r.Attempt, 1)), max(r.Attempt, 1)
+		if j := strings.LastIndex(r.ExecutionArn, ":"); j >= 0 && r.ExecutionArn != "" {
+			name = r.ExecutionArn[j+1:]
+		}
+		if r.executionEnded() {
+			name, attempt = nextAttemptName(name), attempt+1
+		}
+		w.names[i], w.attempts[i] = name, attempt
+	}
+	return w, nil
+}
+
+// tally counts outcomes: "195 IN_PROGRESS (waiting on the developer), 5 FAILED".
+func tally(rs []result, idx []int) string {
+	n := map[string]int{}
+	for _, i := range idx {
+		k := rs[i].State
+		if rs[i].Error != "" && k != stateFailed {
+			k = "ERROR"
+		}
+		if k == "" {
+			k = "UNKNOWN"
+		}
+		n[k]++
+	}
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		label := k
+		if k == string(migration.MigrationInProgress) {
+			label += " (waiting on the developer)"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n[k], label))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// bulk starts and follows one account's execution at a time per worker.
+type bulk struct {
+	env         *awsEnv
+	starter     *stepfunctions.Client
+	requestedBy string
+	timeout     time.Duration
+	poll        time.Duration
+}
+
+// settle starts the account's execution (or finds it again by name) and
+// follows it to a settled point: ended, or running and waiting on the
+// developer for every batch still open. Nothing here fails the run: every
+// problem ends up in the account's result line. prev is the account's line of
+// an earlier run (only platform, accountId and batchKeys for a first run).
+func (b *bulk) settle(ctx context.Context, prev result, name string, attempt int) result {
+	a := prev.account()
+	src := migration.AccountRef{Platform: a.Platform, ID: a.AccountID}
+	if attempt > 1 && prev.MigrationID != "" {
+		// The earlier attempt may have claimed the account and failed before
+		// creating its migration; that claim would turn this attempt away.
+		if _, err := b.releaseStaleClaim(ctx, src, prev.MigrationID); err != nil {
+			return result{Platform: a.Platform, AccountID: a.AccountID, BatchKeys: a.BatchKeys, Attempt: attempt, Error: "release stale claim: " + err.Error()}
+		}
+	}
+	r := b.attempt(ctx, a, name, attempt)
+	if r.staleClaimReleased {
+		r = b.attempt(ctx, a, nextAttemptName(name), attempt+1) // the account is free now: once more
+	}
+	return r
+}
+
+// attempt runs one execution of the account to its settled point.
+func (b *bulk) attempt(ctx context.Context, a account, name string, attempt int) (r result) {
+	began := time.Now()
+	r = result{Platform: a.Platform, AccountID: a.AccountID, BatchKeys: a.BatchKeys, MigrationID: name, Attempt: attempt}
+	defer func() { r.Seconds = time.Since(began).Round(time.Millisecond).Seconds() }()
+
+	in := workflow.ExecutionInput{Source: migration.AccountRef{Platform: a.Platform, ID: a.AccountID}, RequestedBy: b.requestedBy, BatchKeys: a.BatchKeys}
+	arn, err := b.starter.StartExecution(ctx, name, in)
+	if err != nil {
+		r.Error = "start execution: " + err.Error()
+		return r
+	}
+	r.ExecutionArn = arn
+
+	b.follow(ctx, &r)
+	return r
+}
+
+// follow polls the execution in r until it settles (see settle) or the
+// per-account timeout passes, filling r in.
+func (b *bulk) follow(ctx context.Context, r *result) {
+	wctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	// Looks share the endpoint with the executions they watch (moto serves
+	// both from one process): one at once (a rerun finds most settled), then
+	// one every b.poll.
+	var lastErr error
+	for {
+		done, err := b.look(wctx, r)
+		if done {
+			return
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-wctx.Done():
+			switch {
+			case ctx.Err() != nil:
+				r.Error = "interrupted while waiting for the execution to settle"
+			case lastErr != nil:
+				r.Error = fmt.Sprintf("not settled within %s: %v", b.timeout, lastErr)
+			default:
+				r.Error = fmt.Sprintf("not settled within %s (execution %s)", b.timeout, r.ExecutionStatus)
+			}
+			return
+		case <-time.After(b.poll):
+		}
+	}
+}
+
+// releaseStaleClaim frees the account's one-active-migration claim held by
+// id when that claim is provably dead: no migration id exists, and the
+// execution named id has ended (so its first step, which claims and then
+// creates the migration, will never finish). The release itself is
+// conditional on id still holding the claim.
+func (b *bulk) releaseStaleClaim(ctx context.Context, src migration.AccountRef, id string) (bool, error) {
+	if _, err := b.env.store.Migration(ctx, id); err == nil || !migration.IsCode(err, migration.CodeNotFound) {
+		return false, err
+	}
+	out, err := b.env.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionArnFor(b.starter.StateMachineArn, id))})
+	var missing *sfntypes.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return false, nil // claimed by the HTTP path, or in the middle of it: leave it
+	} else if err != nil {
+		return false, err
+	}
+	if out.Status == sfntypes.ExecutionStatusRunning {
+		return false, nil
+	}
+	return true, b.env.store.ReleaseActive(ctx, src, id)
+}
+
+// look reads the execution, and while it runs the migration it drives, once.
+func (b *bulk) look(ctx context.Context, r *result) (settled bool, err error) {
+	out, err := b.env.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(r.ExecutionArn)})
+	if err != nil {
+		return false, err
+	}
+	r.ExecutionStatus = string(out.Status)
+	switch out.Status {
+	case sfntypes.ExecutionStatusSucceeded:
+		var o struct {
+			MigrationID       string         `json:"migrationId"`
+			State             string         `json:"state"`
+			ActiveMigrationID string         `json:"activeMigrationId"`
+			Batches           []batchOutcome `json:"batches"`
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &o); err != nil {
+			r.Error = "execution output: " + err.Error()
+			return true, nil
+		}
+		r.State, r.Batches, r.ActiveMigrationID = o.State, o.Batches, o.ActiveMigrationID
+		if o.MigrationID != "" {
+			r.MigrationID = o.MigrationID
+		}
+		if o.ActiveMigrationID != "" {
+			// Another migration of the account was active: report that one.
+			_, bs, err := b.migration(ctx, o.ActiveMigrationID)
+			switch {
+			case err == nil:
+				r.Batches = outcomes(bs)
+			case migration.IsCode(err, migration.CodeNotFound):
+				r.State = stateFailed
+				r.Error = fmt.Sprintf("the account is claimed by migration %s, which does not exist (its first step failed after claiming the account)", o.ActiveMigrationID)
+				src := migration.AccountRef{Platform: r.Platform, ID: r.AccountID}
+				if released, err := b.releaseStaleClaim(ctx, src, o.ActiveMigrationID); err != nil {
+					r.Error += "; releasing it: " + err.Error()
+				} else if released {
+					r.staleClaimReleased = true
+					r.Error += "; its execution has ended, so the claim was released"
+				}
+			default:
+				return false, err
+			}
+		}
+		return true, nil
+	case sfntypes.ExecutionStatusRunning:
+		// Batches only: a migration that has some is eligible (one that is
+		// not ends its execution at once, which the next look sees).
+		bs, err := b.env.store.Batches(ctx, r.MigrationID)
+		if err != nil || len(bs) == 0 {
+			return false, err // not begun yet
+		}
+		r.State = string(migration.DeriveMigrationState(true, batchStates(bs)))
+		r.Batches = outcomes(bs)
+		return waitingOnDeveloper(bs), nil
+	default: // FAILED, TIMED_OUT, ABORTED
+		r.State = stateFailed
+		r.Error = executionError(aws.ToString(out.Error), aws.ToString(out.Cause), string(out.Status))
+		if _, bs, err := b.migration(ctx, r.MigrationID); err == nil {
+			r.Batches = outcomes(bs)
+		}
+		return true, nil
+	}
+}
+
+func (b *bulk) migration(ctx context.Context, id string) (migration.Migration, []migration.Batch, error) {
+	m, err := b.env.store.Migration(ctx, id)
+	if err != nil {
+		return m, nil, err
+	}
+	bs, err := b.env.store.Batches(ctx, id)
+	return m, bs, err
+}
+
+// waitingOnDeveloper: every open batch waits on the developer, and the
+// workflow has parked its wait (so it has really got there), with at least
+// one batch open (otherwise the execution is about to end: wait for that).
+func waitingOnDeveloper(bs []migration.Batch) bool {
+	open := 0
+	for _, b := range bs {
+		switch {
+		case b.State.Final():
+		case b.State.WaitingOnDeveloper() && b.Tokens[stepOf(b.State)] != "":
+			open++
+		default:
+			return false
+		}
+	}
+	return open > 0
+}
+
+func stepOf(s migration.BatchState) migration.Step {
+	switch s {
+	case migration.AwaitingAgreement:
+		return migration.StepAgreement
+	case migration.AwaitingTarget:
+		return migration.StepTarget
+	}
+	return migration.StepConfirmation
+}
+
+func batchStates(bs []migration.Batch) []migration.BatchState {
+	out := make([]migration.BatchState, len(bs))
+	for i, b := range bs {
+		out[i] = b.State
+	}
+	return out
+}
+
+func outcomes(bs []migration.Batch) []batchOutcome {
+	out := make([]batchOutcome, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, batchOutcome{BatchID: b.BatchID, BatchKey: b.BatchKey, State: string(b.State)})
+	}
+	return out
+}
+
+// executionError is "<error>: <message>", the message taken from the
+// Lambda's {"errorMessage",...} cause when it is one.
+func executionError(errName, cause, status string) string {
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		cause = lambdaErr.ErrorMessage
+	}
+	if errName == "" {
+		errName = status
+	}
+	if cause == "" {
+		return errName
+	}
+	return errName + ": " + cause
+}
+
+// executionArnFor is the ARN Step Functions gives the execution named name:
+// arn:...:stateMachine:<machine> becomes arn:...:execution:<machine>:<name>.
+func executionArnFor(stateMachineArn, name string) string {
+	return strings.Replace(stateMachineArn, ":stateMachine:", ":execution:", 1) + ":" + name
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/moto/mototest"
+	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// The integration tests share one local stack (the whole template: moto, every
+// function under the Runtime Interface Emulator, the HTTP API), seeded with the
+// demo snapshot plus a cohort of small accounts. Each test works on accounts
+// of its own, so they do not disturb each other; the stack starts on first
+// use, so the unit tests need none.
+var shared struct {
+	once  sync.Once
+	stack *stack.Stack
+	err   error
+}
+
+// cohortSize is how many small accounts the seed holds for the bulk test.
+const cohortSize = 200
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stack != nil {
+		if err := shared.stack.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop the local stack:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// localStack returns the shared stack, starting it the first time.
+func localStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	if _, err := os.Stat("../../.build/ApiFunction/bootstrap"); err != nil {
+		t.Fatalf("function binaries missing: run `make build-local` first (make test does): %v", err)
+	}
+	shared.once.Do(func() {
+		seed, err := cohortSeed(cohortSize)
+		if err != nil {
+			shared.err = err
+			return
+		}
+		var logs io.Writer = io.Discard
+		if os.Getenv("OPSCTL_VERBOSE") != "" {
+			logs = os.Stderr
+		}
+		began := time.Now()
+		opts := stack.Options{ProjectDir: "../..", Seed: seed, Logs: logs}
+		shared.stack, shared.err = stack.Start(context.Background(), opts)
+		if shared.err != nil {
+			// On a machine shared with other test runs, a free port the stack
+			// picked for an emulator can be taken before it binds; once more.
+			t.Logf("local stack did not start (%v); trying once more", shared.err)
+			shared.stack, shared.err = stack.Start(context.Background(), opts)
+		}
+		t.Logf("local stack up in %s", time.Since(began).Round(time.Millisecond))
+	})
+	require.NoError(t, shared.err, "start the local stack")
+	return shared.stack
+}
+
+// cohortSeed is the demo snapshot plus n accounts ma-c000..., each holding one
+// certified mini-program of its own company subject.
+func cohortSeed(n int) ([]byte, error) {
+	snap, err := migration.ParseSnapshot(bytes.NewReader(demo.Snapshot))
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		addSmallAccount(snap, fmt.Sprintf("c%03d", i))
+	}
+	addSmallAccount(snap, "s001") // the stale-claim test's
+	return json.Marshal(snap)
+}
+
+// addSmallAccount adds microapp:ma-<tag> (login <tag>@example.com) with one
+// certified mini-program app-<tag> of its own company subject subj-<tag>.
+func addSmallAccount(snap *migration.Snapshot, tag string) {
+	subj, acct := "subj-"+tag, "ma-"+tag
+	snap.Subjects = append(snap.Subjects, migration.Subject{ID: subj, Name: "Company " + tag, Kind: migration.SubjectCompany, Certified: true})
+	snap.Accounts = append(snap.Accounts, migration.Account{Platform: migration.PlatformMicroapp, ID: acct, Login: tag + "@example.com", SubjectID: subj})
+	snap.Apps = append(snap.Apps, migration.App{ID: "app-" + tag, Platform: migration.PlatformMicroapp, Kind: migration.AppMiniprogram,
+		Name: "App " + tag, CreatorAccountID: acct, SubjectID: subj, Certified: true})
+}
+
+// opsctl runs the command line as ops do, against endpoint.
+func opsctl(t *testing.T, endpoint string, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	full := append([]string{"--endpoint-url", endpoint, "--region", "us-east-1"}, args...)
+	code := run(context.Background(), full, &out, &errOut)
+	if errOut.Len() > 0 {
+		t.Logf("opsctl %v stderr:\n%s", args, errOut.String())
+	}
+	return code, out.String() + errOut.String()
+}
+
+// clients are SDK clients on the stack's AWS endpoint, for setting scenes up.
+type clients struct {
+	db    *dynamodb.Client
+	sf    *sfn.Client
+	store *dynamostore.Store
+}
+
+func awsClients(s *stack.Stack) clients {
+	cfg := mototest.AWSConfig(s.AWSEndpoint)
+	db := dynamodb.NewFromConfig(cfg)
+	return clients{db: db, sf: sfn.NewFromConfig(cfg), store: dynamostore.New(db, s.TableName)}
+}
+
+// importAccounts loads more small accounts into a running stack, as the ops
+// import path would (the accounts arrive after a first attempt failed).
+func importAccounts(t *testing.T, c clients, tags ...string) {
+	t.Helper()
+	snap := &migration.Snapshot{Version: 1}
+	for _, tag := range tags {
+		addSmallAccount(snap, tag)
+	}
+	require.NoError(t, c.store.ImportSnapshot(context.Background(), snap))
+}
+
+// setItemHolder overwrites an item's holder by hand: the corruption (or the
+// repair) ops would find or make. The index entry is left as it was.
+func setItemHolder(t *testing.T, db *dynamodb.Client, table, itemKey, holder string) {
+	t.Helper()
+	_, err := db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(table),
+		Key:              map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ITEM#" + itemKey}, "sk": &types.AttributeValueMemberS{Value: "#"}},
+		UpdateExpression: aws.String("SET holder = :h"), ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: holder}}})
+	require.NoError(t, err)
+}
+
+// startExecution starts the state machine directly (CONTRACT.md §3).
+func startExecution(t *testing.T, s *stack.Stack, c clients, name string, input any) string {
+	t.Helper()
+	b, err := json.Marshal(input)
+	require.NoError(t, err)
+	out, err := c.sf.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN),
+		Name: aws.String(name), Input: aws.String(string(b))})
+	require.NoError(t, err)
+	return aws.ToString(out.ExecutionArn)
+}
+
+// waitExecution polls until the execution has ended and returns its status.
+func waitExecution(t *testing.T, c clients, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
+	t.Helper()
+	var last *sfn.DescribeExecutionOutput
+	eventually(t, within, "execution "+arn+" to end", func() bool {
+		out, err := c.sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		require.NoError(t, err)
+		last = out
+		return out.Status != "RUNNING"
+	})
+	return last
+}
+
+// batchIn waits until the migration has a batch in state (with the
+// workflow's wait parked when it is a waiting state) and returns it.
+func batchIn(t *testing.T, c clients, migrationID string, state migration.BatchState, within time.Duration) migration.Batch {
+	t.Helper()
+	var found migration.Batch
+	eventually(t, within, "migration "+migrationID+" to have a batch "+string(state), func() bool {
+		bs, err := c.store.Batches(context.Background(), migrationID)
+		if err != nil {
+			return false
+		}
+		for _, b := range bs {
+			if b.State == state && (!state.WaitingOnDeveloper() || b.Tokens[stepOf(state)] != "") {
+				found = b
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// eventually polls cond until it holds or the deadline passes: the workflow
+// runs on its own, so tests wait for a state, never for a fixed time.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// developer is a developer's HTTP client on the stack's API.
+type developer struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func newDeveloper(t *testing.T, s *stack.Stack, platform, accountID, login string) *developer {
+	t.Helper()
+	tok, err := s.Token(platform, accountID, login)
+	require.NoError(t, err)
+	return &developer{t: t, base: s.APIURL, token: tok}
+}
+
+// do sends a request and decodes the JSON answer, requiring status want.
+func (d *developer) do(method, path string, body any, want int) map[string]any {
+	d.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(d.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, d.base+path, rd)
+	require.NoError(d.t, err)
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("User-Agent", "opsctl-test-browser/1.0")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(d.t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(d.t, err)
+	require.Equal(d.t, want, res.StatusCode, "%s %s: %s", method, path, raw)
+	var out map[string]any
+	if len(raw) > 0 {
+		require.NoError(d.t, json.Unmarshal(raw, &out))
+	}
+	return out
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}

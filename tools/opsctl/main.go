@@ -1,0 +1,144 @@
+// Command opsctl is the ops tool of the account migration (docs/OPS.md): bulk
+// starts of migrations for a cohort of accounts, what an account's migration
+// waits on, what is stuck, resuming a stopped workflow, audit exports and the
+// reconciliation check. It uses the same AWS configuration as the aws CLI
+// (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL), or --endpoint-url for the local
+// stack of `make run`.
+//
+//	go run ./tools/opsctl <command> [flags]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit codes: scripts and CI tell "found something" from "could not look".
+const (
+	exitOK       = 0
+	exitFindings = 1 // violations, failed accounts, stuck work
+	exitError    = 2 // bad usage, AWS unreachable, ...
+)
+
+// command is one subcommand: its flags are registered on fs before parsing.
+type command struct {
+	summary string
+	run     func(ctx context.Context, c *cli, args []string) (int, error)
+}
+
+var commands = map[string]command{
+	"bulk-start": {"start one migration per account of a cohort (CSV or JSON), bounded concurrency, results as JSON lines", runBulkStart},
+	"show":       {"an account's latest migration: batches, states, waiting since, next action", runShow},
+	"waiting":    {"batches waiting on developers, oldest first", runWaiting},
+	"stuck":      {"batches COMMITTING past their deadline and executions that FAILED, TIMED_OUT or were ABORTED", runStuck},
+	"redrive":    {"resume a failed execution (RedriveExecution, or the safe fallback where it is not available)", runRedrive},
+	"resume":     {"finish a migration whose workflow stopped: move COMMITTING batches, optionally close waiting ones", runResume},
+	"audit":      {"an account's audit trail as JSON lines", runAudit},
+	"reconcile":  {"check the table's invariants; exits 1 on any violation", runReconcile},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// cli is what every command shares: the output streams and the AWS wiring.
+type cli struct {
+	stdout, stderr io.Writer
+	g              globalFlags
+	aws            *awsEnv // built on first use
+}
+
+// run is the whole program behind main, so tests drive exactly what ops run.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr}
+	name, rest, err := c.parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
+		return exitOK
+	} else if err != nil {
+		fmt.Fprintf(stderr, "opsctl: %v\n\n", err)
+		usage(stderr)
+		return exitError
+	}
+	code, err := commands[name].run(ctx, c, rest)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK // the flag set printed the command's flags
+	case err != nil:
+		fmt.Fprintf(stderr, "opsctl %s: %v\n", name, err)
+		if code == exitOK {
+			code = exitError
+		}
+	}
+	return code
+}
+
+// parseArgs reads the global flags given before the command and names the
+// command; its own flags (where the global ones may be given too) are left.
+func (c *cli) parseArgs(args []string) (string, []string, error) {
+	fs := flag.NewFlagSet("opsctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // usage() says it all
+	c.g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return "", nil, err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return "", nil, errors.New("no command")
+	}
+	if _, ok := commands[rest[0]]; !ok {
+		return "", nil, fmt.Errorf("unknown command %q", rest[0])
+	}
+	return rest[0], rest[1:], nil
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: opsctl [global flags] <command> [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-11s %s\n", n, commands[n].summary)
+	}
+	b.WriteString("\nglobal flags (also accepted after the command):\n")
+	fs := flag.NewFlagSet("opsctl", flag.ContinueOnError)
+	var g globalFlags
+	g.register(fs)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	b.WriteString("\n`opsctl <command> -h` lists a command's flags. See docs/OPS.md.\n")
+	_, _ = io.WriteString(w, b.String())
+}
+
+// flags builds a command's flag set, with the global flags on it too.
+func (c *cli) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("opsctl "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	c.g.register(fs)
+	return fs
+}
+
+// parse parses a command's flags and refuses stray arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/reconcile"
+)
+
+// waitingBatch is one line of `opsctl waiting`.
+type waitingBatch struct {
+	Account     string               `json:"account"`
+	MigrationID string               `json:"migrationId"`
+	BatchID     string               `json:"batchId"`
+	BatchKey    string               `json:"batchKey"`
+	State       migration.BatchState `json:"state"`
+	Since       string               `json:"since"`
+	Waiting     string               `json:"waiting"`
+	NextAction  string               `json:"nextAction"`
+}
+
+func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
+	fs := c.flags("waiting")
+	olderThan := fs.Duration("older-than", 0, "only batches waiting longer than this, e.g. 72h")
+	limit := fs.Int("limit", 0, "at most this many (oldest first); 0: all")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	env, err := c.env(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	now := time.Now().UTC()
+	var before time.Time
+	if *olderThan > 0 {
+		before = now.Add(-*olderThan)
+	}
+	var all []migration.Batch
+	for _, st := range []migration.BatchState{migration.AwaitingAgreement, migration.AwaitingTarget, migration.AwaitingConfirmation} {
+		bs, err := env.store.BatchesInState(ctx, st, before, 0)
+		if err != nil {
+			return exitError, err
+		}
+		all = append(all, bs...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return updatedAt(all[i]).Before(updatedAt(all[j])) })
+	if *limit > 0 && len(all) > *limit {
+		all = all[:*limit]
+	}
+	rows := make([]waitingBatch, 0, len(all))
+	for _, b := range all {
+		rows = append(rows, waitingBatch{Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID, BatchKey: b.BatchKey,
+			State: b.State, Since: b.UpdatedAt, Waiting: age(now.Sub(updatedAt(b))), NextAction: "developer: " + migration.NextAction(b.State)})
+	}
+	if *asJSON {
+		for _, r := range rows {
+			if err := writeJSONLine(c.stdout, r); err != nil {
+				return exitError, err
+			}
+		}
+		return exitOK, nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SINCE\tWAITING\tSTATE\tACCOUNT\tMIGRATION\tBATCH\tKEY\tNEXT ACTION")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Since, r.Waiting, r.State, r.Account, r.MigrationID, r.BatchID, r.BatchKey, r.NextAction)
+	}
+	if err := tw.Flush(); err != nil {
+		return exitError, err
+	}
+	what := "waiting on developers"
+	if *olderThan > 0 {
+		what += " for longer than " + olderThan.String()
+	}
+	fmt.Fprintf(c.stdout, "%d batch(es) %s\n", len(rows), what)
+	return exitOK, nil
+}
+
+func updatedAt(b migration.Batch) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, b.UpdatedAt)
+	return t
+}
+
+// stuckItem is one line of `opsctl stuck`.
+type stuckItem struct {
+	Kind         string `json:"kind"` // COMMIT_OVERDUE | EXECUTION_FAILED | EXECUTION_TIMED_OUT | EXECUTION_ABORTED
+	Account      string `json:"account,omitempty"`
+	MigrationID  string `json:"migrationId,omitempty"`
+	BatchID      string `json:"batchId,omitempty"`
+	ExecutionArn string `json:"executionArn,omitempty"`
+	Since        string `json:"since,omitempty"`
+	Detail       string `json:"detail"`
+	Action       string `json:"action"`
+	Resolved     bool   `json:"resolved,omitempty"`
+}
+
+func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
+	fs := c.flags("stuck")
+	since := fs.Duration("since", 0, "only executions that stopped within this long, e.g. 168h; 0: all Step Functions still lists")
+	all := fs.Bool("all", false, "also list failed executions that were dealt with since (a newer migration, or resumed to the end)")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	env, err := c.env(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	arn, err := env.stateMachine(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	now := time.Now().UTC()
+	var items []stuckItem
+
+	committing, err := env.store.BatchesInState(ctx, migration.Committing, time.Time{}, 0)
+	if err != nil {
+		return exitError, err
+	}
+	for _, b := range committing {
+		if !reconcile.CommitOverdue(b, now) {
+			continue
+		}
+		items = append(items, stuckItem{Kind: "COMMIT_OVERDUE", Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
+			Since: b.UpdatedAt, Detail: fmt.Sprintf("COMMITTING since %s, deadline %s, moved %d of %d", b.UpdatedAt, dash(b.CommitDeadline), b.Moved, b.Total),
+			Action: "opsctl resume --migration-id " + b.MigrationID})
+	}
+
+	for _, status := range []sfntypes.ExecutionStatus{sfntypes.ExecutionStatusFailed, sfntypes.ExecutionStatusTimedOut, sfntypes.ExecutionStatusAborted} {
+		p := sfn.NewListExecutionsPaginator(env.sf, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn), StatusFilter: status})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return exitError, fmt.Errorf("list %s executions: %w", status, err)
+			}
+			for _, ex := range page.Executions {
+				if *since > 0 && ex.StopDate != nil && ex.StopDate.Before(now.Add(-*since)) {
+					continue
+				}
+				it, err := judgeStoppedExecution(ctx, env, ex)
+				if err != nil {
+					return exitError, err
+				}
+				if it.Resolved && !*all {
+					continue
+				}
+				items = append(items, it)
+			}
+		}
+	}
+
+	open := 0
+	for _, it := range items {
+		if !it.Resolved {
+			open++
+		}
+	}
+	if *asJSON {
+		for _, it := range items {
+			if err := writeJSONLine(c.stdout, it); err != nil {
+				return exitError, err
+			}
+		}
+	} else {
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tACCOUNT\tMIGRATION\tSINCE\tDETAIL\tACTION")
+		for _, it := range items {
+			kind := it.Kind
+			if it.Resolved {
+				kind += " (resolved)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", kind, dash(it.Account), dash(it.MigrationID), dash(it.Since), it.Detail, it.Action)
+		}
+		if err := tw.Flush(); err != nil {
+			return exitError, err
+		}
+		fmt.Fprintf(c.stdout, "%d stuck\n", open)
+	}
+	if open > 0 {
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// judgeStoppedExecution says what a failed, timed-out or aborted execution
+// left behind and what ops should do about it. The execution's name is its
+// migration id.
+func judgeStoppedExecution(ctx context.Context, env *awsEnv, ex sfntypes.ExecutionListItem) (stuckItem, error) {
+	it := stuckItem{Kind: "EXECUTION_" + string(ex.Status), ExecutionArn: aws.ToString(ex.ExecutionArn), MigrationID: aws.ToString(ex.Name)}
+	if ex.StopDate != nil {
+		it.Since = ex.StopDate.UTC().Format(time.RFC3339)
+	}
+	desc, err := env.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+	if err != nil {
+		return it, fmt.Errorf("describe %s: %w", it.ExecutionArn, err)
+	}
+	cause := executionError(aws.ToString(desc.Error), aws.ToString(desc.Cause), string(ex.Status))
+	var in struct {
+		Source migration.AccountRef `json:"source"`
+	}
+	_ = json.Unmarshal([]byte(aws.ToString(desc.Input)), &in)
+	if in.Source.Platform != "" {
+		it.Account = in.Source.String()
+	}
+
+	m, err := env.store.Migration(ctx, it.MigrationID)
+	if migration.IsCode(err, migration.CodeNotFound) {
+		it.Detail = cause + "; it stopped before its migration began: nothing changed"
+		it.Action = "fix the cause, then opsctl redrive --execution-arn " + it.ExecutionArn + " (starts it afresh) or bulk-start --retry-from <results>"
+		if it.Account != "" && ex.StopDate != nil {
+			if latest, err := env.store.LatestMigration(ctx, in.Source); err == nil {
+				if at, err := time.Parse(time.RFC3339Nano, latest.CreatedAt); err == nil && at.After(*ex.StopDate) {
+					it.Resolved = true
+					it.Action = "none: the account has a newer migration " + latest.MigrationID
+				}
+			}
+		}
+		return it, nil
+	} else if err != nil {
+		return it, err
+	}
+	it.Account = m.Source.String()
+	bs, err := env.store.Batches(ctx, m.MigrationID)
+	if err != nil {
+		return it, err
+	}
+	n := map[string]int{}
+	committing, waiting := 0, 0
+	for _, b := range bs {
+		n[string(b.State)]++
+		switch {
+		case b.State == migration.Committing:
+			committing++
+		case b.State.WaitingOnDeveloper():
+			waiting++
+		}
+	}
+	it.Detail = fmt.Sprintf("%s; batches: %s", cause, countList(n))
+	switch {
+	case committing > 0:
+		it.Action = "opsctl redrive --execution-arn " + it.ExecutionArn + " (finishes the move; safe to repeat)"
+	case waiting > 0:
+		it.Action = "opsctl redrive --execution-arn " + it.ExecutionArn + ", or opsctl resume --migration-id " + m.MigrationID + " --close-waiting"
+	case !m.Summarized:
+		it.Action = "opsctl resume --migration-id " + m.MigrationID + " (records the end, frees the account)"
+	default:
+		it.Resolved = true
+		it.Action = "none: every batch ended and the migration was closed"
+	}
+	return it, nil
+}
+
+func countList(n map[string]int) string {
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%d %s", n[k], k)
+	}
+	if out == "" {
+		return "none"
+	}
+	return out
+}
