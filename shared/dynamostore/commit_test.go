@@ -14,6 +14,7 @@ import (
 
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/workflow"
 )
 
 var alice = migration.AccountRef{Platform: "microapp", ID: "ma-1"}
@@ -418,4 +419,27 @@ func TestConcurrentAcceptances(t *testing.T) {
 	assert.Equal(t, a.SHA256, accepted[0].Agreement.SHA256)
 	assert.Equal(t, "203.0.113.1", accepted[0].Agreement.SourceIP)
 	assert.Equal(t, "microapp:ma-1", accepted[0].Agreement.AcceptedBy)
+}
+
+// Rule 9 at the edge of rule 13: the developer confirms as the wait times out.
+// The expiry finds the batch past the point of no return, leaves it alone and
+// tells the state machine to move it on (ConfirmedMeanwhile -> Move).
+func TestExpiryAfterConfirmationMovesOn(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	e := newEnv(t, snap)
+	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
+	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
+	require.NoError(t, err)
+
+	steps := workflow.Steps{M: e.m}
+	for _, action := range []string{"expire", "fail"} {
+		out, err := steps.Finish(e.ctx, workflow.FinishEvent{Action: action, MigrationID: b.MigrationID, BatchID: b.BatchID})
+		require.NoError(t, err)
+		assert.Equal(t, workflow.EndResult{Committing: true}, out, action)
+	}
+	got, err := e.store.Batch(e.ctx, b.MigrationID, b.BatchID)
+	require.NoError(t, err)
+	assert.Equal(t, migration.Committing, got.State, "never EXPIRED or FAILED after the point of no return")
 }

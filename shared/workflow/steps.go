@@ -232,7 +232,16 @@ type TaskError struct {
 }
 
 // Finish expires or fails a waiting batch, or summarises the migration.
-func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, error) {
+// EndResult answers an expire or fail: whether the batch had passed the point
+// of no return before it could be ended (a confirmation that landed as the
+// wait ended), in which case the branch goes on to move it.
+type EndResult struct {
+	Committing bool `json:"committing"`
+}
+
+// Finish expires or fails a waiting batch (answering EndResult), or
+// summarises the migration (answering migration.Summary, the execution's output).
+func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 	log := stepLog("finish-"+ev.Action, ev.MigrationID, ev.BatchID)
 	switch ev.Action {
 	case "expire":
@@ -241,7 +250,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, e
 			log.InfoContext(ctx, "batch expired", "state", string(b.State))
 			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, "EXPIRED")
 		}
-		return migration.Summary{}, failed(ctx, log, ignoreWrongStep(err))
+		return s.ended(ctx, log, ev, err)
 	case "fail":
 		code, msg := migration.CodeInternal, "the workflow failed this batch"
 		caught := string(code)
@@ -258,7 +267,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, e
 			// By the error the state machine caught: bounded by the ASL's error names.
 			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, caught)
 		}
-		return migration.Summary{}, failed(ctx, log, ignoreWrongStep(err))
+		return s.ended(ctx, log, ev, err)
 	case "summarize":
 		sum, err := s.M.Summarize(ctx, ev.MigrationID)
 		if err == nil {
@@ -267,6 +276,22 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (migration.Summary, e
 		return sum, failed(ctx, log, err)
 	}
 	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"})
+}
+
+// ended reads where the batch stands after an expire or fail: a batch that
+// was confirmed meanwhile is COMMITTING, and then only moves forward.
+func (s Steps) ended(ctx context.Context, log *slog.Logger, ev FinishEvent, err error) (any, error) {
+	if err := ignoreWrongStep(err); err != nil {
+		return EndResult{}, failed(ctx, log, err)
+	}
+	b, err := s.M.Store.Batch(ctx, ev.MigrationID, ev.BatchID)
+	if err != nil {
+		return EndResult{}, failed(ctx, log, err)
+	}
+	if b.State.PastPointOfNoReturn() {
+		log.WarnContext(ctx, "batch confirmed as its wait ended: moving it", "state", string(b.State))
+	}
+	return EndResult{Committing: b.State.PastPointOfNoReturn()}, nil
 }
 
 // stepLog is one step's logger: the handler, migration and batch on every
