@@ -223,20 +223,17 @@ func (s *Store) Subject(ctx context.Context, id string) (migration.Subject, erro
 
 // HeldItems pages through what holder holds, optionally one batch only.
 func (s *Store) HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]migration.Item, string, error) {
-	rows, next, err := s.queryPage(ctx, indexHeld, attrGSI1PK, holdPK(holder), attrGSI1SK, batchPrefix(batchKey), cursor, limit, false)
-	if err != nil {
-		return nil, "", err
-	}
-	items := make([]migration.Item, 0, len(rows))
-	if err := attributevalue.UnmarshalListOfMaps(rows, &items); err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
+	return s.itemsPage(ctx, indexHeld, attrGSI1PK, holdPK(holder), attrGSI1SK, batchKey, cursor, limit)
 }
 
 // Followers pages through the relations on holder's apps.
 func (s *Store) Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]migration.Item, string, error) {
-	rows, next, err := s.queryPage(ctx, indexGSI2, attrGSI2PK, followPK(holder), attrGSI2SK, batchPrefix(batchKey), cursor, limit, false)
+	return s.itemsPage(ctx, indexGSI2, attrGSI2PK, followPK(holder), attrGSI2SK, batchKey, cursor, limit)
+}
+
+// itemsPage is one page of items from an index, optionally one batch only.
+func (s *Store) itemsPage(ctx context.Context, index, pkAttr, pk, skAttr, batchKey, cursor string, limit int) ([]migration.Item, string, error) {
+	rows, next, err := s.queryPage(ctx, index, pkAttr, pk, skAttr, batchPrefix(batchKey), cursor, limit, false)
 	if err != nil {
 		return nil, "", err
 	}
