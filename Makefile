@@ -79,3 +79,18 @@ reconcile:
 ops:
 	@$(GO) build -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
 	@$(OPSCTL) $(if $(ARGS),$(ARGS),-h) $(OPS_ARGS)
+
+# ---- Reliability (RELIABILITY.md) -----------------------------------------------
+# `make test` runs ./reliability with bounded defaults (1,000 migrations under
+# faults, hostile requests, auth). `make soak` runs the soak alone for longer
+# and writes its figures as JSON: make soak SOAK_MIGRATIONS=20000 SOAK_SEED=7
+SOAK_MIGRATIONS ?= 5000
+SOAK_SECONDS    ?= 0
+SOAK_SEED       ?=
+SOAK_REPORT     ?= $(LOCAL_BUILD)/soak-report.json
+
+.PHONY: soak
+soak:
+	@mkdir -p $(dir $(SOAK_REPORT))
+	SOAK_MIGRATIONS=$(SOAK_MIGRATIONS) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_BUDGET_SECONDS=0 $(if $(SOAK_SEED),SOAK_SEED=$(SOAK_SEED),) \
+	SOAK_REPORT=$(abspath $(SOAK_REPORT)) $(GO) test -count=1 -timeout 6h -run '^TestSoak$$' -v ./reliability/

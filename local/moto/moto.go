@@ -119,7 +119,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	// Own process group: Close kills werkzeug and anything moto spawned.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so Close stops moto's children too; and killed with us,
+	// so a test that dies on a panic leaves no server behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// Output copying must not hold Wait forever if a grandchild keeps a pipe.
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {

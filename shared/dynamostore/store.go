@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -90,6 +91,13 @@ func storeErr(err error) error {
 		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "TransactionConflictException":
 			return &migration.Error{Code: migration.CodeUnavailable, Message: "the store is busy; try again", Err: err}
 		}
+	}
+	// A connection reset, EOF or timeout after the SDK's own retries: the
+	// request may or may not have applied, and every write here is safe to
+	// repeat, so the caller retries.
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) || (retry.RetryableConnectionError{}).IsErrorRetryable(err) == aws.TrueTernary {
+		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store could not be reached; try again", Err: err}
 	}
 	// A 5xx without an AWS error code (a proxy, a load balancer, an emulator
 	// fault) is as transient as a throttle: the caller retries.

@@ -176,7 +176,11 @@ func (s *Store) RecordView(ctx context.Context, src migration.AccountRef, a migr
 	if err != nil {
 		return err
 	}
-	return s.transact(ctx, []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av}}, audit})
+	err = s.transact(ctx, []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av}}, audit})
+	if err != nil && isAllConditionFailed(err) {
+		return nil // a resent write that had applied: the view is recorded
+	}
+	return err
 }
 
 func (s *Store) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {

@@ -1,0 +1,237 @@
+package reliability
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/stack"
+)
+
+// The HTTP tests share one local stack (moto, every function under the
+// Runtime Interface Emulator, the HTTP API with its JWT authorizer), started
+// on first use with the most verbose log level. Everything it and the
+// functions log is kept, so a test can look for secrets in it.
+var (
+	stackOnce sync.Once
+	stackRun  *stack.Stack
+	stackErr  error
+	stackLogs = &logBuffer{}
+)
+
+// logBuffer keeps every log line of the stack, its functions and this
+// process; safe for concurrent writers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func sharedStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(projectDir, ".build", "ApiFunction", "bootstrap")); err != nil {
+		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
+	}
+	stackOnce.Do(func() {
+		var logs io.Writer = stackLogs
+		if os.Getenv("E2E_VERBOSE") != "" {
+			logs = io.MultiWriter(stackLogs, os.Stderr)
+		}
+		// The local HTTP API logs through this process's default logger.
+		slog.SetDefault(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		stackRun, stackErr = stack.Start(context.Background(), stack.Options{ProjectDir: projectDir, Logs: logs,
+			Params: map[string]string{"LogLevel": "DEBUG"}})
+	})
+	require.NoError(t, stackErr, "start the local stack")
+	return stackRun
+}
+
+// closeSharedStack stops the stack (TestMain calls it). A test that panics
+// kills the binary before TestMain can, so tests here assert rather than
+// assume the shape of an answer.
+func closeSharedStack() {
+	if stackRun != nil {
+		_ = stackRun.Close()
+	}
+}
+
+// ---- HTTP ---------------------------------------------------------------------------
+
+type reply struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+func (r reply) code() string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+// send makes one raw request: the body and headers exactly as given.
+func send(t *testing.T, s *stack.Stack, method, path, token string, body []byte, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, s.APIURL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	if body == nil {
+		req.Body = http.NoBody
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	out := reply{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// sendJSON sends v as an application/json body.
+func sendJSON(t *testing.T, s *stack.Stack, method, path, token string, v any, headers ...string) reply {
+	t.Helper()
+	var body []byte
+	if v != nil {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		body = b
+	}
+	return send(t, s, method, path, token, body, append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
+func token(t *testing.T, s *stack.Stack, platform, accountID, login string, scopes ...string) string {
+	t.Helper()
+	tok, err := s.Token(platform, accountID, login, scopes...)
+	require.NoError(t, err)
+	return tok
+}
+
+// ---- state ----------------------------------------------------------------------
+
+// stackState is everything the stack keeps: every record of the table, and
+// every execution of the state machine with its status.
+type stackState struct {
+	Records    []string
+	Executions []string
+}
+
+func readStackState(t *testing.T, s *stack.Stack) stackState {
+	t.Helper()
+	ctx := context.Background()
+	cfg := aws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(s.AWSEndpoint)}
+	var st stackState
+	p := dynamodb.NewScanPaginator(dynamodb.NewFromConfig(cfg), &dynamodb.ScanInput{TableName: aws.String(s.TableName), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		require.NoError(t, err)
+		for _, row := range page.Items {
+			b, err := json.Marshal(row)
+			require.NoError(t, err)
+			st.Records = append(st.Records, string(b))
+		}
+	}
+	ex := sfn.NewListExecutionsPaginator(sfn.NewFromConfig(cfg), &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.StateMachineARN)})
+	for ex.HasMorePages() {
+		page, err := ex.NextPage(ctx)
+		require.NoError(t, err)
+		for _, e := range page.Executions {
+			st.Executions = append(st.Executions, aws.ToString(e.Name)+" "+string(e.Status))
+		}
+	}
+	sort.Strings(st.Records)
+	sort.Strings(st.Executions)
+	return st
+}
+
+// settledState waits until the stack stops changing (the state machine parks
+// its waits shortly after a start), then returns what it holds.
+func settledState(t *testing.T, s *stack.Stack) stackState {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	last := readStackState(t, s)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		cur := readStackState(t, s)
+		if strings.Join(cur.Records, "\n") == strings.Join(last.Records, "\n") && strings.Join(cur.Executions, "\n") == strings.Join(last.Executions, "\n") {
+			return cur
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stack kept changing for 60s")
+		}
+		last = cur
+	}
+}
+
+// activeMigration starts (or finds) the account's migration over HTTP and
+// returns its id and batch ids, once every batch waits for the agreement with
+// the workflow's wait parked.
+func activeMigration(t *testing.T, s *stack.Stack, tok string) (string, []string) {
+	t.Helper()
+	r := sendJSON(t, s, "POST", "/v1/migrations", tok, map[string]any{})
+	require.Contains(t, []int{http.StatusAccepted, http.StatusOK}, r.Status, r.Raw)
+	var started struct {
+		MigrationID string `json:"migrationId"`
+		Batches     []struct {
+			BatchID string `json:"batchId"`
+		} `json:"batches"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Raw), &started), r.Raw)
+	mid := started.MigrationID
+	var batches []string
+	for _, b := range started.Batches {
+		batches = append(batches, b.BatchID)
+	}
+	require.NotEmpty(t, mid, r.Raw)
+	require.NotEmpty(t, batches, r.Raw)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st := readStackState(t, s)
+		parked := 0
+		for _, rec := range st.Records {
+			if strings.Contains(rec, `"MIGRATION#`+mid+`"`) && strings.Contains(rec, `"agreementToken"`) {
+				parked++
+			}
+		}
+		if parked == len(batches) {
+			return mid, batches
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the workflow never parked its agreement waits for %s", mid)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
