@@ -94,3 +94,15 @@ soak:
 	@mkdir -p $(dir $(SOAK_REPORT))
 	SOAK_MIGRATIONS=$(SOAK_MIGRATIONS) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_BUDGET_SECONDS=0 $(if $(SOAK_SEED),SOAK_SEED=$(SOAK_SEED),) \
 	SOAK_REPORT=$(abspath $(SOAK_REPORT)) $(GO) test -count=1 -timeout 6h -run '^TestSoak$$' -v ./reliability/
+
+# ---- Benchmarks (BENCHMARKS.md) -------------------------------------------------
+# Side by side in one run: the commit against the store's best case, the cost
+# of a batch, state payloads, cold starts against a hello-world bootstrap, API
+# latency against the raw queries. Prints `BENCH <name> <value> <unit>` lines,
+# rewrites the table in BENCHMARKS.md and draws docs/growth.png. More or other
+# figures: make bench BENCH_FLAGS="-payload-sizes 200,1000,10000" (go run ./bench -h).
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: build-local build
+	BENCH_COMMAND="make bench$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)',)" $(GO) run ./bench $(BENCH_FLAGS)

@@ -221,6 +221,14 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	ev := AuditEvent{At: at, Event: EventMigrationStarted, Account: in.Source.String(), MigrationID: m.MigrationID,
 		Actor: in.RequestedBy, Detail: map[string]any{"batches": len(batches), "eligible": plan.Eligible}}
 	if err := s.Store.CreateMigration(ctx, m, batches, ev); err != nil {
+		// The claim must not outlive a migration that was never written (the
+		// account would be turned away for good); but a write whose answer was
+		// lost did happen, and then the claim stays with it.
+		if _, gerr := s.Store.Migration(ctx, in.MigrationID); IsCode(gerr, CodeNotFound) {
+			if rerr := s.Store.ReleaseActive(ctx, in.Source, in.MigrationID); rerr != nil {
+				slog.WarnContext(ctx, "release claim after failed create", "migrationId", in.MigrationID, "error", rerr)
+			}
+		}
 		return BeginResult{}, err
 	}
 	return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs}, nil
@@ -798,6 +806,13 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	if chunk <= 0 || chunk > 99 {
 		chunk = 99
 	}
+	// Full-size transactions go thirty to a call (~3,000 items: one query
+	// page within DynamoDB's 1 MB read): the store finds them with one query
+	// (MoveChunk), whose fixed cost would otherwise weigh on every
+	// transaction. Smaller chunks stay one transaction per call.
+	if chunk == 99 {
+		chunk = 30 * 99
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
@@ -818,8 +833,12 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		Audit: AuditEvent{At: s.stamp(), Event: EventBatchCommitted, Account: b.Source.String(), MigrationID: migrationID, BatchID: batchID,
 			BatchKey: b.BatchKey, From: Committing, To: Committed, Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
 	if _, err := s.Store.Transition(ctx, t); err != nil {
+		// Another mover may have finished first; anything else is the error.
 		cur, rerr := s.Store.Batch(ctx, migrationID, batchID)
-		if rerr != nil || cur.State != Committed {
+		if rerr != nil {
+			return Progress{}, rerr
+		}
+		if cur.State != Committed {
 			return Progress{}, err
 		}
 		b = cur

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// env is where the bench runs: the project, its build and the logs.
+type env struct {
+	projectDir string
+	logs       io.Writer
+	poolSize   int
+	historyDir string // where execution histories are kept for reading
+}
+
+// localStack is one running local stack with clients on its AWS endpoint.
+type localStack struct {
+	*stack.Stack
+	db  *dynamodb.Client
+	sf  *sfn.Client
+	rec recorder
+}
+
+func (e env) start(ctx context.Context, seed []byte, pool int) (*localStack, error) {
+	if pool == 0 {
+		pool = e.poolSize
+	}
+	var s *stack.Stack
+	var err error
+	// The stack picks its emulators' ports by asking the kernel for free ones
+	// and binding them later; now and then another process takes one in
+	// between ("bind: address already in use"). A second start gets others.
+	for attempt := 1; ; attempt++ {
+		s, err = stack.Start(ctx, stack.Options{ProjectDir: e.projectDir, Seed: seed, Logs: e.logs, PoolSize: pool})
+		if err == nil {
+			break
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			return nil, err
+		}
+		slog.Warn("stack start failed; trying again", "attempt", attempt, "err", err)
+	}
+	cfg := aws.Config{
+		Region:       s.Region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		BaseEndpoint: aws.String(s.AWSEndpoint),
+	}
+	return &localStack{Stack: s, db: dynamodb.NewFromConfig(cfg), sf: sfn.NewFromConfig(cfg),
+		rec: recorder{endpoint: s.AWSEndpoint, client: &http.Client{Timeout: time.Minute}}}, nil
+}
+
+// commitRun is one whole ops migration of a workload, measured.
+type commitRun struct {
+	W         workload
+	TableSize int // records in the table when the execution started
+	// Wall is StartExecution to the end of the execution (as seen by polling).
+	Wall time.Duration
+	// Commit is from the first COMMIT_STARTED audit event (the point of no
+	// return) to the last BATCH_COMMITTED one: the move itself, with the
+	// workflow's own steps in between (the Move task, its Lambda invocations).
+	Commit     time.Duration
+	CommitFrom time.Time // the first COMMIT_STARTED
+	CommitTo   time.Time // the last BATCH_COMMITTED
+	CommitCPU  stackCPU  // the stack's CPU over the same span
+	Batches    int       // committed
+	Failed     int       // ended FAILED (each with its audit event)
+	Moved      int
+	History    historyStats
+	Writes     writeStats
+	// The store's best case for the same items in the same table, right
+	// before and right after the migration (storeBestCase).
+	BaselineBefore, BaselineAfter       time.Duration
+	BaselineCPUBefore, BaselineCPUAfter stackCPU
+}
+
+// BaselineCPU is the mean CPU of the runs of the store's best case.
+func (r commitRun) BaselineCPU() time.Duration {
+	if r.BaselineBefore == 0 {
+		return r.BaselineCPUAfter.total()
+	}
+	return (r.BaselineCPUBefore.total() + r.BaselineCPUAfter.total()) / 2
+}
+
+// ratio is the commit's throughput over the store's best case, by wall
+// time and by CPU time.
+func (r commitRun) ratio() (wall, cpu float64) {
+	return r.Baseline().Seconds() / r.Commit.Seconds(), r.BaselineCPU().Seconds() / r.CommitCPU.total().Seconds()
+}
+
+// Baseline is the mean of the runs of the store's best case (only the
+// throughput sizes run it before the migration too).
+func (r commitRun) Baseline() time.Duration {
+	if r.BaselineBefore == 0 {
+		return r.BaselineAfter
+	}
+	return (r.BaselineBefore + r.BaselineAfter) / 2
+}
+
+func (r commitRun) rate() float64     { return float64(r.Moved) / r.Commit.Seconds() }
+func (r commitRun) baseRate() float64 { return float64(r.Moved) / r.Baseline().Seconds() }
+
+// runMigration starts the ops execution of w on a fresh stack (pool
+// emulators per function; 0 = the default), waits for it, and reads its
+// history, its audit trail and (with record) the DynamoDB writes it made.
+// With baseline, the store's best case runs on the same table afterwards,
+// and before as well for the throughput sizes.
+func (e env) runMigration(ctx context.Context, w workload, record, baseline bool, pool int) (commitRun, error) {
+	r := commitRun{W: w}
+	began := time.Now()
+	s, err := e.start(ctx, w.Snapshot, pool)
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	slog.Info("stack up", "assets", w.Assets, "subjects", w.Subjects, "took", time.Since(began).Round(time.Millisecond))
+
+	if r.TableSize, err = countTable(ctx, s.db, s.TableName); err != nil {
+		return r, err
+	}
+	sampler := startCPUSampler(100 * time.Millisecond)
+	defer sampler.Stop()
+	if baseline && throughputSizes[w.Assets] {
+		src, err := holderOf(ctx, s.db, s.TableName, w.ItemKeys[0])
+		if err != nil {
+			return r, err
+		}
+		c0 := sampler.procs.read()
+		if r.BaselineBefore, err = storeBestCase(ctx, s.db, s.TableName, w.ItemKeys, src); err != nil {
+			return r, fmt.Errorf("baseline: %w", err)
+		}
+		r.BaselineCPUBefore = sampler.procs.read().sub(c0)
+	}
+	if record {
+		if err := s.rec.start(ctx); err != nil {
+			return r, err
+		}
+	}
+	input, err := w.opsInput()
+	if err != nil {
+		return r, err
+	}
+	name := fmt.Sprintf("bench-%d-%d-%d", w.Assets, w.Subjects, time.Now().UnixNano())
+	t0 := time.Now()
+	out, err := s.sf.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN), Name: aws.String(name), Input: aws.String(string(input))})
+	if err != nil {
+		return r, fmt.Errorf("start execution: %w", err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
+	desc, err := waitExecution(ctx, s.sf, arn)
+	r.Wall = time.Since(t0)
+	if err != nil {
+		return r, err
+	}
+	if desc.Status != sfntypes.ExecutionStatusSucceeded {
+		return r, fmt.Errorf("execution %s ended %s: %s %s", name, desc.Status, aws.ToString(desc.Error), aws.ToString(desc.Cause))
+	}
+	if record {
+		rec, err := s.rec.stop(ctx)
+		if err != nil {
+			return r, err
+		}
+		if r.Writes, err = countWrites(rec); err != nil {
+			return r, err
+		}
+	}
+	events, err := fetchHistory(ctx, s.sf, arn)
+	if err != nil {
+		return r, err
+	}
+	r.History = analyzeHistory(events)
+	if e.historyDir != "" {
+		if b, err := json.MarshalIndent(events, "", " "); err == nil {
+			_ = os.WriteFile(filepath.Join(e.historyDir, fmt.Sprintf("history-%dx%d.json", w.Assets, w.Subjects)), b, 0o644)
+		}
+	}
+
+	store := dynamostore.New(s.db, s.TableName)
+	if err := r.readAudit(ctx, store, w.Source); err != nil {
+		return r, err
+	}
+	r.CommitCPU = sampler.between(r.CommitFrom, r.CommitTo)
+	if r.Moved != w.Assets || r.Failed > 0 {
+		// A batch that failed is no throughput figure; for the cost and
+		// payload figures of many batches it is reported, not fatal.
+		if baseline {
+			return r, fmt.Errorf("%d assets moved, %d expected (%d batches failed)", r.Moved, w.Assets, r.Failed)
+		}
+		slog.Warn("not every batch committed", "assets", w.Assets, "moved", r.Moved, "failed", r.Failed)
+	}
+	slog.Info("migration done", "assets", w.Assets, "subjects", w.Subjects, "wall", r.Wall.Round(time.Millisecond),
+		"commit", r.Commit.Round(time.Millisecond), "rate", fmt.Sprintf("%.0f/s", r.rate()),
+		"motoCPU", r.CommitCPU.Moto.Round(10*time.Millisecond), "restCPU", r.CommitCPU.Rest.Round(10*time.Millisecond))
+
+	if baseline {
+		dst, err := holderOf(ctx, s.db, s.TableName, w.ItemKeys[0])
+		if err != nil {
+			return r, err
+		}
+		c0 := sampler.procs.read()
+		if r.BaselineAfter, err = storeBestCase(ctx, s.db, s.TableName, w.ItemKeys, dst); err != nil {
+			return r, fmt.Errorf("baseline: %w", err)
+		}
+		r.BaselineCPUAfter = sampler.procs.read().sub(c0)
+		slog.Info("baseline done", "assets", w.Assets, "before", r.BaselineBefore.Round(time.Millisecond),
+			"after", r.BaselineAfter.Round(time.Millisecond), "rate", fmt.Sprintf("%.0f/s", r.baseRate()))
+	}
+	return r, nil
+}
+
+// readAudit takes the commit's span and the moved count from the audit
+// trail: COMMIT_STARTED is written in the point-of-no-return transaction,
+// BATCH_COMMITTED in the transition that ends the move.
+func (r *commitRun) readAudit(ctx context.Context, store *dynamostore.Store, src migration.AccountRef) error {
+	var first, last time.Time
+	cursor := ""
+	for {
+		evs, next, err := store.AuditTrail(ctx, src, cursor, 1000)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			at, err := time.Parse(time.RFC3339Nano, ev.At)
+			if err != nil {
+				return fmt.Errorf("audit time %q: %w", ev.At, err)
+			}
+			switch ev.Event {
+			case migration.EventCommitStarted:
+				if first.IsZero() || at.Before(first) {
+					first = at
+				}
+			case migration.EventBatchFailed:
+				r.Failed++
+			case migration.EventBatchCommitted:
+				r.Batches++
+				if at.After(last) {
+					last = at
+				}
+				if n, ok := ev.Detail["total"].(float64); ok {
+					r.Moved += int(n)
+				}
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if first.IsZero() || last.IsZero() {
+		return fmt.Errorf("audit trail has no COMMIT_STARTED / BATCH_COMMITTED")
+	}
+	r.Commit, r.CommitFrom, r.CommitTo = last.Sub(first), first, last
+	return nil
+}
+
+// waitExecution polls until the execution ends.
+func waitExecution(ctx context.Context, sf *sfn.Client, arn string) (*sfn.DescribeExecutionOutput, error) {
+	for {
+		d, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			return nil, err
+		}
+		if d.Status != sfntypes.ExecutionStatusRunning {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// countTable counts the table's records.
+func countTable(ctx context.Context, db *dynamodb.Client, table string) (int, error) {
+	n := 0
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Select: "COUNT"})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += int(page.Count)
+	}
+	return n, nil
+}
+
+// openLogs is where the stacks' logs go: a file, so a failed run can be read
+// afterwards without flooding the bench's own output.
+func openLogs(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(filepath.Join(dir, "stack.log"))
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}

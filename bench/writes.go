@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// The functions' DynamoDB requests are counted with moto's own request
+// recorder (moto_api recorder: MOTO_RECORDER_FILEPATH in moto's environment,
+// switched on and off over /moto-api/recorder/*). The emulator reports no
+// consumed capacity for transactions and 1 for everything else, so write
+// units are estimated from the requests themselves (see writeStats.Units).
+
+// recorder drives moto's request recorder through the stack's AWS endpoint
+// (the front passes /moto-api/* through to moto).
+type recorder struct {
+	endpoint string
+	client   *http.Client
+}
+
+func (r recorder) call(ctx context.Context, op string) ([]byte, error) {
+	method := http.MethodPost
+	if op == "download-recording" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.endpoint+"/moto-api/recorder/"+op, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("moto recorder %s: %s: %s", op, res.Status, truncate(body, 300))
+	}
+	return body, nil
+}
+
+// start empties the recording and starts recording.
+func (r recorder) start(ctx context.Context) error {
+	if _, err := r.call(ctx, "reset-recording"); err != nil {
+		return err
+	}
+	_, err := r.call(ctx, "start-recording")
+	return err
+}
+
+// stop stops recording and returns what was recorded.
+func (r recorder) stop(ctx context.Context) ([]byte, error) {
+	if _, err := r.call(ctx, "stop-recording"); err != nil {
+		return nil, err
+	}
+	return r.call(ctx, "download-recording")
+}
+
+// writeStats counts DynamoDB writes.
+type writeStats struct {
+	Requests     map[string]int // write requests by operation
+	ItemWrites   int            // write actions on ITEM# records (the assets)
+	ItemsWritten int            // distinct ITEM# records written
+	MaxPerItem   int            // most writes any one ITEM# record got
+	// Requests that touch no ITEM# record: the workflow's own bookkeeping
+	// (claims, batch transitions, parked tokens, audit, summary).
+	BookkeepingRequests int
+	// Actions on other records inside requests that also move items: the
+	// batch's progress counter, one per chunk of <= 99 items.
+	CounterActions int
+	// Write units as DynamoDB bills them: 1 per KB (rounded up) for a
+	// standard write, 2 per KB for each action of a transaction. Put sizes
+	// come from the request; an update or delete is sized by the last put of
+	// its record, or counted as 1 KB (the imported items are smaller).
+	Units int
+	// Reads, for context.
+	ReadRequests int
+	// Write requests recorded again with the same body: the SDK's resends
+	// after moto answered 500 (counted once above).
+	Resent int
+}
+
+func (w writeStats) requests() int {
+	n := 0
+	for _, v := range w.Requests {
+		n += v
+	}
+	return n
+}
+
+// countWrites reads a moto recording (one JSON request per line).
+func countWrites(recording []byte) (writeStats, error) {
+	ws := writeStats{Requests: map[string]int{}}
+	perItem := map[string]int{}
+	// The SDK resends a request moto failed (HTTP 500) unchanged, same
+	// ClientRequestToken and all: the recorder logs requests, not answers,
+	// so a write seen twice with the same body is one write.
+	seen := map[string]bool{}
+	// Updates are billed by the item's size: the last put of the same key
+	// tells it (records put before the recording started count as 1 KB).
+	sizes := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(recording))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var entry struct {
+			Headers map[string]string `json:"headers"`
+			Body    string            `json:"body"`
+			Encoded bool              `json:"body_encoded"`
+		}
+		if err := json.Unmarshal(line, &entry); err != nil {
+			return ws, fmt.Errorf("recording: %w", err)
+		}
+		target := ""
+		for k, v := range entry.Headers {
+			if strings.EqualFold(k, "X-Amz-Target") {
+				target = v
+			}
+		}
+		op, ok := strings.CutPrefix(target, "DynamoDB_20120810.")
+		if !ok {
+			continue
+		}
+		body := []byte(entry.Body)
+		if entry.Encoded {
+			b, err := base64.StdEncoding.DecodeString(entry.Body)
+			if err != nil {
+				return ws, fmt.Errorf("recording: body: %w", err)
+			}
+			body = b
+		}
+		actions, err := writeActions(op, body)
+		if err != nil {
+			return ws, err
+		}
+		if actions == nil {
+			ws.ReadRequests++
+			continue
+		}
+		if seen[op+string(body)] {
+			ws.Resent++
+			continue
+		}
+		seen[op+string(body)] = true
+		ws.Requests[op]++
+		touchesItem := false
+		for _, a := range actions {
+			if strings.HasPrefix(a.pk, "ITEM#") {
+				touchesItem = true
+			}
+		}
+		for _, a := range actions {
+			k := a.pk + "|" + a.sk
+			if a.put {
+				sizes[k] = a.size
+			} else {
+				a.size = sizes[k]
+			}
+			units := (a.size + 1023) / 1024
+			if units < 1 {
+				units = 1
+			}
+			if op == "TransactWriteItems" {
+				units *= 2
+			}
+			ws.Units += units
+			switch {
+			case strings.HasPrefix(a.pk, "ITEM#"):
+				ws.ItemWrites++
+				perItem[k]++
+			case touchesItem:
+				ws.CounterActions++
+			}
+		}
+		if !touchesItem {
+			ws.BookkeepingRequests++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return ws, err
+	}
+	ws.ItemsWritten = len(perItem)
+	for _, n := range perItem {
+		ws.MaxPerItem = max(ws.MaxPerItem, n)
+	}
+	return ws, nil
+}
+
+type writeAction struct {
+	pk, sk string
+	put    bool
+	size   int // bytes of the item for puts
+}
+
+// writeActions lists the writes of one request; nil for a read.
+func writeActions(op string, body []byte) ([]writeAction, error) {
+	type keyed struct {
+		Key  map[string]map[string]any `json:"Key"`
+		Item map[string]map[string]any `json:"Item"`
+	}
+	one := func(k keyed) writeAction {
+		src := k.Key
+		a := writeAction{}
+		if src == nil {
+			src = k.Item
+			a.put, a.size = true, itemSize(k.Item)
+		}
+		a.pk, _ = src["pk"]["S"].(string)
+		a.sk, _ = src["sk"]["S"].(string)
+		return a
+	}
+	switch op {
+	case "PutItem", "UpdateItem", "DeleteItem":
+		var k keyed
+		if err := json.Unmarshal(body, &k); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return []writeAction{one(k)}, nil
+	case "TransactWriteItems":
+		var in struct {
+			TransactItems []map[string]keyed `json:"TransactItems"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		var out []writeAction
+		for _, ti := range in.TransactItems {
+			for _, k := range ti {
+				out = append(out, one(k))
+			}
+		}
+		return out, nil
+	case "BatchWriteItem":
+		var in struct {
+			RequestItems map[string][]struct {
+				PutRequest    *keyed `json:"PutRequest"`
+				DeleteRequest *keyed `json:"DeleteRequest"`
+			} `json:"RequestItems"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		var out []writeAction
+		for _, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					out = append(out, one(*r.PutRequest))
+				}
+				if r.DeleteRequest != nil {
+					out = append(out, one(*r.DeleteRequest))
+				}
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// itemSize approximates DynamoDB's item size: attribute names plus values.
+func itemSize(item map[string]map[string]any) int {
+	n := 0
+	for name, v := range item {
+		n += len(name)
+		b, _ := json.Marshal(v)
+		n += len(b) - 6 // minus the {"S":} wrapper, roughly
+	}
+	return n
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
