@@ -71,14 +71,14 @@ func (s *Migrator) Assets(ctx context.Context, src AccountRef, cursor string, li
 	if err != nil {
 		return AssetsPage{}, err
 	}
-	plan, err := s.Plan(ctx, src)
+	eligible, err := s.eligible(ctx, holder)
 	if err != nil {
 		return AssetsPage{}, err
 	}
 	if err := s.link(ctx, items); err != nil {
 		return AssetsPage{}, err
 	}
-	page := AssetsPage{Account: acct, Items: items, Eligible: plan.Eligible, NextCursor: next}
+	page := AssetsPage{Account: acct, Items: items, Eligible: eligible, NextCursor: next}
 	seen := map[string]bool{}
 	addSubject := func(id string) error {
 		if id == "" || id == PersonalSubject || seen[id] {
@@ -101,6 +101,17 @@ func (s *Migrator) Assets(ctx context.Context, src AccountRef, cursor string, li
 		}
 	}
 	return page, nil
+}
+
+// eligible says whether holder has anything to migrate (rule 1) without
+// reading everything it holds: the store orders a holder's items by batch key
+// and files skipped ones last, so the first item decides.
+func (s *Migrator) eligible(ctx context.Context, holder string) (bool, error) {
+	first, _, err := s.Store.HeldItems(ctx, holder, "", "", 1)
+	if err != nil {
+		return false, err
+	}
+	return len(first) > 0 && first[0].Skip == "" && first[0].BatchKey != "", nil
 }
 
 // Plan is the account's split into batches, from what it still holds.

@@ -12,7 +12,8 @@ import (
 type Store interface {
 	SourceAccount(ctx context.Context, ref AccountRef) (Account, error)
 	Subject(ctx context.Context, id string) (Subject, error)
-	// HeldItems pages through what holder holds; batchKey "" means all.
+	// HeldItems pages through what holder holds; batchKey "" means all. Items
+	// come ordered by batch key, the skipped ones (no batch) last.
 	HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
 	// Item reads one item as it is now.
 	Item(ctx context.Context, t ItemType, id string) (Item, error)
