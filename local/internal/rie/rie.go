@@ -201,6 +201,11 @@ func (p *Pool) spawnOnce(ctx context.Context, slot int) (*instance, error) {
 		c, err := net.DialTimeout("tcp", emuAddr, 500*time.Millisecond)
 		if err == nil {
 			c.Close()
+			if owns, ok := ownsListener(cmd.Process.Pid, emuPort); ok && !owns {
+				// Someone else's listener answered: ours lost the port.
+				p.kill(inst)
+				return nil, fmt.Errorf("function %s: %w: port %d taken by another process", p.fn.Name, errExitedAtStart, emuPort)
+			}
 			return inst, nil
 		}
 		select {
@@ -259,12 +264,21 @@ func (p *Pool) isClosed() bool {
 // gives it: errors carry FunctionError "Unhandled" and an errorType.
 func (p *Pool) Invoke(ctx context.Context, requestID string, payload []byte) (*Result, error) {
 	var inst *instance
-	select {
-	case inst = <-p.idle:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-p.stop:
-		return nil, errors.New("pool closed")
+	for inst == nil {
+		select {
+		case inst = <-p.idle:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-p.stop:
+			return nil, errors.New("pool closed")
+		}
+		select {
+		case <-inst.done:
+			// It died while idle: replace it and take another.
+			p.restart(inst)
+			inst = nil
+		default:
+		}
 	}
 
 	// The emulator call is not cancelled with the caller: an instance given
