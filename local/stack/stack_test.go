@@ -55,6 +55,14 @@ func fakeProject(t *testing.T) string {
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o644))
 	must(t, os.MkdirAll(filepath.Join(dir, "statemachine"), 0o755))
+	// Every other definition the template names comes along as it is.
+	others, err := filepath.Glob("../../statemachine/*.asl.json")
+	must(t, err)
+	for _, f := range others {
+		b, err := os.ReadFile(f)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, "statemachine", filepath.Base(f)), b, 0o644))
+	}
 	must(t, os.WriteFile(filepath.Join(dir, "statemachine", "migration.asl.json"), []byte(testASL), 0o644))
 	echo := filepath.Join(dir, "echofn")
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", echo, "./testdata/echofn")

@@ -62,7 +62,7 @@ func TestProjectTemplate(t *testing.T) {
 	if _, err := tpl.ParameterValues(map[string]string{"Nope": "1"}); err == nil {
 		t.Error("unknown parameter accepted")
 	}
-	if _, err := tpl.ParameterValues(map[string]string{"PendingTimeoutSeconds": "5"}); err == nil {
+	if _, err := tpl.ParameterValues(map[string]string{"PendingTimeoutSeconds": "1"}); err == nil {
 		t.Error("value below MinValue accepted")
 	}
 	if _, err := tpl.ParameterValues(map[string]string{"LogLevel": "TRACE"}); err == nil {
