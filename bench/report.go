@@ -46,18 +46,16 @@ func (f figure) benchLine() string {
 
 // machine describes where and when the figures were taken.
 type machine struct {
-	Command         string
-	Date            time.Time
-	Took            time.Duration
-	CPU             string
-	Cores           int
-	GoVersion       string
-	Moto            string
-	LoadStart       string
-	LoadEnd         string
-	OS, Arch        string
-	PoolSize        int
-	ConcurrentStack string
+	Command   string
+	Date      time.Time
+	Took      time.Duration
+	CPU       string
+	Cores     int
+	GoVersion string
+	Moto      string
+	LoadStart string
+	LoadEnd   string
+	OS, Arch  string
 }
 
 func describeMachine(command string) machine {
