@@ -175,7 +175,7 @@ func readyBatch(ctx context.Context, m *migration.Migrator, w workload) (migrati
 
 type noSignal struct{}
 
-func (noSignal) Succeed(context.Context, string) error              { return nil }
+func (noSignal) Succeed(context.Context, string, any) error         { return nil }
 func (noSignal) Fail(context.Context, string, string, string) error { return nil }
 
 // processCPU is this process's user+system CPU time so far.

@@ -125,7 +125,7 @@ func TestOpsEdgeCases(t *testing.T) {
 // Rule 13: a batch that waits on the developer past the timeout ends EXPIRED,
 // nothing moved, and the developer may start again.
 func TestPendingBatchExpires(t *testing.T) {
-	s := startStack(t, map[string]string{"PendingTimeoutSeconds": "3", "PendingHeartbeatSeconds": "2"}, nil)
+	s := startStack(t, map[string]string{"PendingTimeoutSeconds": "3"}, nil)
 	erin := developer(t, s, "microapp", "ma-5005", "erin@example.com")
 	start := erin.do("POST", "/v1/migrations", nil)
 	require.Equal(t, 202, start.Status, start.Raw)

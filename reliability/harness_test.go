@@ -187,7 +187,7 @@ func faultyClient(endpoint string) *dynamodb.Client {
 // proven end to end in e2e/); a parked token would be woken here.
 type nopSignal struct{}
 
-func (nopSignal) Succeed(context.Context, string) error              { return nil }
+func (nopSignal) Succeed(context.Context, string, any) error         { return nil }
 func (nopSignal) Fail(context.Context, string, string, string) error { return nil }
 
 func envInt(name string, def int) int {

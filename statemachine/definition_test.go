@@ -163,10 +163,7 @@ func checkScope(t *testing.T, scope string, block map[string]any) {
 		case "Task":
 			res, _ := st["Resource"].(string)
 			if strings.HasSuffix(res, ".waitForTaskToken") {
-				timeout, ok1 := st["TimeoutSeconds"].(float64)
-				heartbeat, ok2 := st["HeartbeatSeconds"].(float64)
-				assert.True(t, ok1 && ok2, "%s: a callback wait needs TimeoutSeconds and HeartbeatSeconds", where)
-				assert.Less(t, heartbeat, timeout, "%s: HeartbeatSeconds must be below TimeoutSeconds", where)
+				checkCallbackTimeouts(t, where, st)
 				assert.True(t, catches(st, "States.Timeout") && catches(st, "States.HeartbeatTimeout"),
 					"%s: a callback wait catches both timeouts (moto reports a heartbeat expiry as States.Timeout)", where)
 			}
@@ -186,6 +183,24 @@ func checkScope(t *testing.T, scope string, block map[string]any) {
 		_, hasQL := st["QueryLanguage"]
 		assert.False(t, hasQL, "%s: stay on JSONPath (JSONata does not run locally)", where)
 	}
+}
+
+// checkCallbackTimeouts: every callback wait is bounded by a timeout and a
+// heartbeat, either fixed (the heartbeat below the timeout) or read from the
+// state (the migration's waits read what is left of the batch's one deadline,
+// which migration.WaitDeadlineUntil keeps in that order).
+func checkCallbackTimeouts(t *testing.T, where string, st map[string]any) {
+	timeout, ok1 := st["TimeoutSeconds"].(float64)
+	heartbeat, ok2 := st["HeartbeatSeconds"].(float64)
+	if ok1 && ok2 {
+		assert.Less(t, heartbeat, timeout, "%s: HeartbeatSeconds must be below TimeoutSeconds", where)
+		return
+	}
+	timeoutPath, ok1 := st["TimeoutSecondsPath"].(string)
+	heartbeatPath, ok2 := st["HeartbeatSecondsPath"].(string)
+	assert.True(t, ok1 && ok2, "%s: a callback wait needs TimeoutSeconds and HeartbeatSeconds (or their Paths)", where)
+	assert.Equal(t, "$.deadline.timeoutSeconds", timeoutPath, "%s: the wait lasts what is left of the deadline", where)
+	assert.Equal(t, "$.deadline.heartbeatSeconds", heartbeatPath, "%s", where)
 }
 
 func catches(st map[string]any, name string) bool {

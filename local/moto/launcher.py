@@ -191,6 +191,29 @@ def patch_integration_casing():
     base._normalise_response = normalise_response
 
 
+# Patch 7 (found here): moto runs a Distributed Map's items inside the parent
+# execution but gives them a fresh EventManager that nothing keeps, so their
+# events vanish: no history shows what a batch's branch did. On AWS each item
+# is a child execution with a history of its own (ListExecutions --map-run-arn);
+# here the items' events go to the parent's history, as an inline Map's do, so
+# the branch stays observable. Only where events are recorded changes.
+_DISTRIBUTED_EVENTS_OLD = "env.event_manager = EventManager()"
+_DISTRIBUTED_EVENTS_NEW = "pass  # launcher patch 7: keep the items' events in the parent's history"
+
+
+def patch_distributed_map_history():
+    import moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component as dic
+
+    cls = dic.DistributedIterationComponent
+    source = textwrap.dedent(inspect.getsource(cls._eval_body))
+    if source.count(_DISTRIBUTED_EVENTS_OLD) != 1:
+        raise SystemExit("launcher: DistributedIterationComponent._eval_body changed; re-check patch 7")
+    patched = source.replace(_DISTRIBUTED_EVENTS_OLD, _DISTRIBUTED_EVENTS_NEW)
+    namespace = {}
+    exec(compile(patched, "<launcher: patched distributed map events>", "exec"), vars(dic), namespace)
+    cls._eval_body = namespace["_eval_body"]
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -201,6 +224,7 @@ def main():
     patch_callback_answered_before_wait()
     patch_dynamodb_serialise()
     patch_integration_casing()
+    patch_distributed_map_history()
 
     from moto.server import main as moto_main
 

@@ -72,7 +72,7 @@ type recordingSignaller struct {
 	failed    []string
 }
 
-func (r *recordingSignaller) Succeed(_ context.Context, token string) error {
+func (r *recordingSignaller) Succeed(_ context.Context, token string, _ any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.succeeded = append(r.succeeded, token)

@@ -225,6 +225,8 @@ func (s *Store) Transition(ctx context.Context, t migration.Transition) (migrati
 	}
 	if t.Error != nil {
 		upd = upd.Set(expression.Name("error"), expression.Value(t.Error))
+	} else if t.To == migration.Committed {
+		upd = upd.Remove(expression.Name("error")) // a stall that ops resumed is over
 	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(stateIn(t.From)).Build()
 	if err != nil {

@@ -32,6 +32,7 @@ var statusOf = map[migration.Code]int{
 	migration.CodeAgreementVersionMismatch: http.StatusConflict,
 	migration.CodeConflict:                 http.StatusConflict,
 	migration.CodeBatchClosed:              http.StatusConflict,
+	migration.CodeExpired:                  http.StatusConflict,
 	codePayloadTooLarge:                    http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:                   http.StatusUnsupportedMediaType,
 	migration.CodeTargetNotEligible:        http.StatusUnprocessableEntity,

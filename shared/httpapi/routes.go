@@ -94,6 +94,8 @@ type batchView struct {
 	Agreement       *agreementView           `json:"agreement,omitempty"`
 	Error           *migration.BatchError    `json:"error,omitempty"`
 	UpdatedAt       string                   `json:"updatedAt"`
+	// ExpiresAt is the batch's one deadline, shown while it waits on the developer.
+	ExpiresAt string `json:"expiresAt,omitempty"`
 }
 
 type agreementView struct {
@@ -109,6 +111,9 @@ func viewBatch(b migration.Batch) batchView {
 		Counts: b.Counts, Error: b.Error, UpdatedAt: b.UpdatedAt}
 	if b.State.PastPointOfNoReturn() || b.Target != nil {
 		v.TargetAccountID = b.TargetAccountID
+	}
+	if b.State.WaitingOnDeveloper() {
+		v.ExpiresAt = b.ExpiresAt
 	}
 	if b.Agreement != nil {
 		v.Agreement = &agreementView{Version: b.Agreement.Version, SHA256: b.Agreement.SHA256, AcceptedAt: b.Agreement.AcceptedAt, Channel: b.Agreement.Channel}

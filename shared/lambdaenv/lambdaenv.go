@@ -49,6 +49,9 @@ func Load(ctx context.Context) (*Env, error) {
 	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {
 		m.CommitOverdue = time.Duration(v) * time.Second
 	}
+	if v, err := strconv.Atoi(os.Getenv("PENDING_TIMEOUT_SECONDS")); err == nil && v > 0 {
+		m.PendingTimeout = time.Duration(v) * time.Second
+	}
 	return &Env{Migrator: m, Store: store, Log: log}, nil
 }
 

@@ -11,6 +11,7 @@ const (
 	BatchesCommitted  = "BatchesCommitted"
 	AssetsMoved       = "AssetsMoved"
 	BatchesFailed     = "BatchesFailed"
+	BatchesStalled    = "BatchesStalled"
 	WaitingAgeSeconds = "WaitingAgeSeconds"
 	RequestsFailed    = "RequestsFailed"
 )
@@ -41,6 +42,18 @@ func BatchFailed(ctx context.Context, migrationID, batchID, code string) {
 		Rollup:     true,
 		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID},
 		Metrics:    []Metric{{Name: BatchesFailed, Unit: Count, Value: 1}},
+	})
+}
+
+// BatchStalled records a batch whose move failed for good after the
+// workflow's retries: it stays COMMITTING until ops resume it (alarm
+// BatchesStalled), by the error the state machine caught.
+func BatchStalled(ctx context.Context, migrationID, batchID, caught string) {
+	_ = Default().Put(ctx, Set{
+		Dimensions: map[string]string{"Code": caught},
+		Rollup:     true,
+		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID},
+		Metrics:    []Metric{{Name: BatchesStalled, Unit: Count, Value: 1}},
 	})
 }
 

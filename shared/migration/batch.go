@@ -1,5 +1,10 @@
 package migration
 
+import (
+	"math"
+	"time"
+)
+
 // BatchState is where a batch stands. The order matters: a batch only moves
 // forward, and after COMMITTING it can only become COMMITTED (rule 9).
 type BatchState string
@@ -41,6 +46,27 @@ func (s BatchState) rank() int {
 		return 5
 	}
 	return 0
+}
+
+// WaitDeadline is how long the workflow's next wait for the developer may last:
+// what is left of the batch's one deadline (rule 13), in the shape the state
+// machine's TimeoutSecondsPath and HeartbeatSecondsPath read. Nobody sends
+// heartbeats, so the heartbeat ends the wait at the deadline; the timeout, a
+// second later, is the backstop Step Functions requires to be the larger.
+type WaitDeadline struct {
+	TimeoutSeconds   int `json:"timeoutSeconds"`
+	HeartbeatSeconds int `json:"heartbeatSeconds"`
+}
+
+// WaitDeadlineUntil is the wait deadline for a batch that expires at expiresAt.
+// A deadline already past still gives a one-second wait, so the workflow
+// expires the batch at once rather than failing on a zero timeout.
+func WaitDeadlineUntil(expiresAt, now time.Time) WaitDeadline {
+	left := int(math.Ceil(expiresAt.Sub(now).Seconds()))
+	if left < 1 {
+		left = 1
+	}
+	return WaitDeadline{TimeoutSeconds: left + 1, HeartbeatSeconds: left}
 }
 
 // Step is a developer action a batch waits for; the workflow parks one task

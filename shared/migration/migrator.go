@@ -24,6 +24,39 @@ type Migrator struct {
 	// ChunkSize is how many items one TransactWriteItems moves; one action is
 	// kept for the batch's progress counter (limit: 100 actions).
 	ChunkSize int
+	// PendingTimeout is how long after its creation a batch that has not
+	// passed the point of no return expires (rule 13): one deadline for all
+	// of its waits on the developer. 30 days when zero.
+	PendingTimeout time.Duration
+}
+
+// DefaultPendingTimeout is rule 13's 30 days.
+const DefaultPendingTimeout = 30 * 24 * time.Hour
+
+func (s *Migrator) pending() time.Duration {
+	if s.PendingTimeout > 0 {
+		return s.PendingTimeout
+	}
+	return DefaultPendingTimeout
+}
+
+// waitDeadline is what is left of the batch's deadline for the workflow's
+// next wait on the developer.
+func (s *Migrator) waitDeadline(b Batch) WaitDeadline {
+	return WaitDeadlineUntil(b.Deadline(s.pending()), s.now())
+}
+
+// pastDeadline ends a batch whose deadline has passed while it still waits
+// on the developer, and refuses the action that found it: the workflow's own
+// wait ends at the same deadline, this closes the gap of a late click.
+func (s *Migrator) pastDeadline(ctx context.Context, b Batch) error {
+	if !b.State.WaitingOnDeveloper() || s.now().Before(b.Deadline(s.pending())) {
+		return nil
+	}
+	if _, err := s.Expire(ctx, b.MigrationID, b.BatchID); err != nil && !IsCode(err, CodeWrongStep) {
+		return err
+	}
+	return Errorf(CodeExpired, "the batch expired at %s; start the migration again", b.Deadline(s.pending()).Format(time.RFC3339))
 }
 
 func (s *Migrator) now() time.Time {
@@ -212,13 +245,14 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 		return BeginResult{MigrationID: in.MigrationID, ActiveMigrationID: active}, nil
 	}
 	at := s.stamp()
+	expiresAt := s.now().Add(s.pending()).Format(time.RFC3339)
 	m := Migration{MigrationID: in.MigrationID, Source: in.Source, Login: acct.Login, RequestedBy: in.RequestedBy,
 		Eligible: plan.Eligible, BatchKeys: in.BatchKeys, Ops: in.Ops, CreatedAt: at}
 	batches := make([]Batch, 0, len(selected))
 	for _, pb := range selected {
 		b := Batch{MigrationID: m.MigrationID, BatchID: BatchID(m.MigrationID, pb.BatchKey), BatchKey: pb.BatchKey,
 			SubjectID: pb.SubjectID, TargetPlatform: pb.TargetPlatform, Source: in.Source, Login: acct.Login,
-			State: AwaitingAgreement, Counts: pb.Counts, Total: pb.Moves, MiniPrograms: pb.MiniPrograms, CreatedAt: at, UpdatedAt: at}
+			State: AwaitingAgreement, Counts: pb.Counts, Total: pb.Moves, MiniPrograms: pb.MiniPrograms, CreatedAt: at, UpdatedAt: at, ExpiresAt: expiresAt}
 		if pb.SubjectID != PersonalSubject {
 			sub, err := s.Store.Subject(ctx, pb.SubjectID)
 			if err != nil {
@@ -390,6 +424,16 @@ func (s *Migrator) OwnBatch(ctx context.Context, src AccountRef, migrationID, ba
 	return b, nil
 }
 
+// Batches lists a migration's batches (the workflow's split) with what is left
+// of their one deadline for the first wait on the developer.
+func (s *Migrator) Batches(ctx context.Context, migrationID string) ([]Batch, WaitDeadline, error) {
+	batches, err := s.Store.Batches(ctx, migrationID)
+	if err != nil || len(batches) == 0 {
+		return batches, WaitDeadlineUntil(s.now().Add(s.pending()), s.now()), err
+	}
+	return batches, s.waitDeadline(batches[0]), nil
+}
+
 // State of a migration, derived from its batches.
 func (s *Migrator) State(m Migration, batches []Batch) MigrationState {
 	return DeriveMigrationState(m.Eligible, states(batches))
@@ -533,6 +577,9 @@ func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition
 		// The target may be changed until the batch is confirmed.
 		t.From = []BatchState{AwaitingTarget, AwaitingConfirmation}
 	}
+	if err := s.pastDeadline(ctx, b); err != nil {
+		return Batch{}, err
+	}
 	event := map[Step]string{StepAgreement: EventAgreementAccepted, StepTarget: EventTargetSelected}[step]
 	t.Audit = AuditEvent{At: s.stamp(), Event: event, Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
 		BatchKey: b.BatchKey, From: b.State, To: next, Agreement: t.Agreement, Target: t.Target}
@@ -554,7 +601,7 @@ func (s *Migrator) wake(ctx context.Context, migrationID, batchID string, step S
 		return Batch{}, err
 	}
 	if tok := b.Tokens[step]; tok != "" && s.Signal != nil {
-		if err := s.Signal.Succeed(ctx, tok); err != nil {
+		if err := s.Signal.Succeed(ctx, tok, s.waitDeadline(b)); err != nil {
 			// A token of a wait that already ended: nothing waits on it any more.
 			slog.WarnContext(ctx, "signal parked wait", "migrationId", migrationID, "batchId", batchID, "step", string(step), "error", err)
 		}
@@ -641,6 +688,9 @@ func (s *Migrator) confirm(ctx context.Context, b Batch, actor string) (Batch, e
 	case b.State != AwaitingConfirmation:
 		return Batch{}, Errorf(CodeWrongStep, "batch is %s", b.State)
 	}
+	if err := s.pastDeadline(ctx, b); err != nil {
+		return Batch{}, err
+	}
 	c := CommitStart{Batch: b, Deadline: s.now().Add(s.commitOverdue()),
 		Audit: AuditEvent{At: s.stamp(), Event: EventCommitStarted, Account: b.Source.String(), MigrationID: b.MigrationID,
 			BatchID: b.BatchID, BatchKey: b.BatchKey, From: AwaitingConfirmation, To: Committing, Actor: actor, Target: b.Target,
@@ -698,7 +748,7 @@ func (s *Migrator) Fail(ctx context.Context, migrationID, batchID string, code C
 
 // Expire ends a batch that waited too long on the developer (rule 13).
 func (s *Migrator) Expire(ctx context.Context, migrationID, batchID string) (Batch, error) {
-	return s.end(ctx, migrationID, batchID, Expired, EventBatchExpired, &BatchError{Code: "EXPIRED", Message: "the batch waited on the developer longer than allowed; start again"})
+	return s.end(ctx, migrationID, batchID, Expired, EventBatchExpired, &BatchError{Code: CodeExpired, Message: "the batch waited on the developer longer than allowed; start again"})
 }
 
 func (s *Migrator) end(ctx context.Context, migrationID, batchID string, to BatchState, event string, be *BatchError) (Batch, error) {
@@ -726,6 +776,29 @@ func (s *Migrator) end(ctx context.Context, migrationID, batchID string, to Batc
 		}
 	}
 	return b, nil
+}
+
+// Stall records why a batch past the point of no return could not be moved
+// (the workflow's retries are spent). The batch stays COMMITTING, since the
+// move only goes forward, and carries the error until ops resume it
+// (opsctl resume runs Move again); its siblings go on meanwhile.
+func (s *Migrator) Stall(ctx context.Context, migrationID, batchID string, code Code, message string) (Batch, error) {
+	b, err := s.Store.Batch(ctx, migrationID, batchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	if b.State != Committing {
+		return b, nil // it finished meanwhile (another mover), or never started
+	}
+	be := &BatchError{Code: code, Message: message}
+	t := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committing, Error: be,
+		Audit: AuditEvent{At: s.stamp(), Event: EventBatchStalled, Account: b.Source.String(), MigrationID: migrationID,
+			BatchID: batchID, BatchKey: b.BatchKey, From: Committing, To: Committing, Error: be}}
+	nb, err := s.Store.Transition(ctx, t)
+	if IsCode(err, CodeWrongStep) {
+		return nb, nil
+	}
+	return nb, err
 }
 
 // BatchClosedErrorType is the error the workflow sees when a batch it waits on
@@ -757,7 +830,7 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 	}
 	switch {
 	case step.Done(b.State):
-		return b, s.Signal.Succeed(ctx, token)
+		return b, s.Signal.Succeed(ctx, token, s.waitDeadline(b))
 	case b.State.Final():
 		code := ""
 		if b.Error != nil {
@@ -791,11 +864,19 @@ func (s *Migrator) applyOps(ctx context.Context, m Migration, b Batch, step Step
 
 // ---- Moving ------------------------------------------------------------------------
 
-// Progress is how far a batch's move has come.
+// Progress is how far a batch's move has come. Once done it also names
+// where the batch landed, for the workflow's notification (no extra read).
 type Progress struct {
-	Done  bool `json:"done"`
-	Moved int  `json:"moved"`
-	Total int  `json:"total"`
+	Done            bool           `json:"done"`
+	Moved           int            `json:"moved"`
+	Total           int            `json:"total"`
+	BatchKey        string         `json:"batchKey,omitempty"`
+	TargetPlatform  TargetPlatform `json:"targetPlatform,omitempty"`
+	TargetAccountID string         `json:"targetAccountId,omitempty"`
+}
+
+func committedProgress(b Batch) Progress {
+	return Progress{Done: true, Moved: b.Moved, Total: b.Total, BatchKey: b.BatchKey, TargetPlatform: b.TargetPlatform, TargetAccountID: b.TargetAccountID}
 }
 
 // Move moves the batch's items in chunks until none is left or the deadline
@@ -808,7 +889,7 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	}
 	switch b.State {
 	case Committed:
-		return Progress{Done: true, Moved: b.Moved, Total: b.Total}, nil
+		return committedProgress(b), nil
 	case Committing:
 	default:
 		return Progress{}, Errorf(CodeWrongStep, "batch is %s, not COMMITTING", b.State)
@@ -858,21 +939,39 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	if err != nil {
 		return Progress{}, err
 	}
-	return Progress{Done: true, Moved: b.Moved, Total: b.Total}, nil
+	return committedProgress(b), nil
 }
 
 // ---- Summary -----------------------------------------------------------------------
 
-// Summary is the workflow's output (CONTRACT.md §3).
+// Summary is the workflow's output (CONTRACT.md §3). It lists at most
+// SummaryBatchLimit batches, so it stays far below Step Functions' 256 KB
+// payload limit (and under 16 KB) whatever the batch count; Counts covers all.
 type Summary struct {
-	MigrationID string         `json:"migrationId"`
-	State       MigrationState `json:"state"`
-	Batches     []BatchSummary `json:"batches"`
+	MigrationID      string             `json:"migrationId"`
+	State            MigrationState     `json:"state"`
+	Counts           map[BatchState]int `json:"counts"`
+	Batches          []BatchSummary     `json:"batches"`
+	BatchesTruncated bool               `json:"batchesTruncated,omitempty"`
+}
+
+// SummaryBatchLimit is how many batches the workflow's output lists, and
+// summaryBatchBytes how many bytes of it they may take (the output's bound is 16 KB).
+const (
+	SummaryBatchLimit = 100
+	summaryBatchBytes = 14 << 10
+)
+
+func (b BatchSummary) size() int {
+	n := len(b.BatchKey) + len(b.State) + len(b.TargetPlatform) + len(b.TargetAccountID) + 90 // names and punctuation
+	if b.Error != nil {
+		n += len(b.Error.Code) + len(b.Error.Message) + 40
+	}
+	return n
 }
 
 // BatchSummary is one batch in the summary.
 type BatchSummary struct {
-	BatchID         string         `json:"batchId"`
 	BatchKey        string         `json:"batchKey"`
 	State           BatchState     `json:"state"`
 	TargetPlatform  TargetPlatform `json:"targetPlatform"`
@@ -891,11 +990,7 @@ func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, 
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{MigrationID: migrationID, State: s.State(m, batches), Batches: make([]BatchSummary, 0, len(batches))}
-	for _, b := range batches {
-		sum.Batches = append(sum.Batches, BatchSummary{BatchID: b.BatchID, BatchKey: b.BatchKey, State: b.State,
-			TargetPlatform: b.TargetPlatform, TargetAccountID: b.TargetAccountID, Error: b.Error})
-	}
+	sum := Summarise(m, batches)
 	if sum.State == MigrationInProgress {
 		return sum, nil
 	}
@@ -907,6 +1002,26 @@ func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, 
 		}
 	}
 	return sum, s.Store.ReleaseActive(ctx, m.Source, migrationID)
+}
+
+// Summarise is the workflow's output for a migration and its batches: every
+// batch counted by state, the first ones listed within the output's bound.
+func Summarise(m Migration, batches []Batch) Summary {
+	sum := Summary{MigrationID: m.MigrationID, State: DeriveMigrationState(m.Eligible, states(batches)), Counts: map[BatchState]int{},
+		Batches: make([]BatchSummary, 0, min(len(batches), SummaryBatchLimit))}
+	listed := 0 // bytes of the listed batches: long error messages could outgrow the limit first
+	for _, b := range batches {
+		sum.Counts[b.State]++
+		bs := BatchSummary{BatchKey: b.BatchKey, State: b.State, TargetPlatform: b.TargetPlatform, TargetAccountID: b.TargetAccountID, Error: b.Error}
+		size := bs.size()
+		if sum.BatchesTruncated || len(sum.Batches) == SummaryBatchLimit || listed+size > summaryBatchBytes {
+			sum.BatchesTruncated = true
+			continue
+		}
+		listed += size
+		sum.Batches = append(sum.Batches, bs)
+	}
+	return sum
 }
 
 // AttachExecution records the execution driving a migration, once.

@@ -1,5 +1,7 @@
 package migration
 
+import "time"
+
 // Migration is one run of the migration for one old-platform account. Its
 // id is also the name of the Step Functions execution that drives it.
 type Migration struct {
@@ -60,6 +62,10 @@ type Batch struct {
 	CreatedAt       string         `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt       string         `json:"updatedAt" dynamodbav:"updatedAt"`
 	CommitDeadline  string         `json:"commitDeadline,omitempty" dynamodbav:"commitDeadline,omitempty"`
+	// ExpiresAt is the batch's one deadline for all its waits on the developer
+	// (rule 13): CreatedAt plus the pending timeout. Stored under another name:
+	// the table's TTL attribute is called expiresAt.
+	ExpiresAt string `json:"expiresAt,omitempty" dynamodbav:"waitDeadline,omitempty"`
 	// Task tokens of the workflow's parked waits, one per step. Never shown.
 	Tokens map[Step]string `json:"-" dynamodbav:"-"`
 }
@@ -71,6 +77,16 @@ func (b Batch) SourceHolder() string {
 
 // TargetHolder is the holder string of the batch's chosen target account.
 func (b Batch) TargetHolder() string { return TargetHolder(b.TargetPlatform, b.TargetAccountID) }
+
+// Deadline is when the batch expires if it has not passed the point of no
+// return; batches written before the deadline was stored count from CreatedAt.
+func (b Batch) Deadline(pending time.Duration) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, b.ExpiresAt); err == nil {
+		return t
+	}
+	created, _ := time.Parse(time.RFC3339Nano, b.CreatedAt)
+	return created.Add(pending)
+}
 
 // ResolveTargetAccountID is the account the batch lands in once its target is chosen.
 func (b Batch) ResolveTargetAccountID() string {
@@ -111,5 +127,6 @@ const (
 	EventBatchCommitted    = "BATCH_COMMITTED"
 	EventBatchFailed       = "BATCH_FAILED"
 	EventBatchExpired      = "BATCH_EXPIRED"
+	EventBatchStalled      = "BATCH_STALLED" // a move failed for good; the batch stays COMMITTING
 	EventMigrationEnded    = "MIGRATION_ENDED"
 )

@@ -76,7 +76,8 @@ type CommitStart struct {
 
 // Signaller ends a parked wait of the workflow.
 type Signaller interface {
-	Succeed(ctx context.Context, token string) error
+	// Succeed ends the wait; output becomes the task's result (JSON).
+	Succeed(ctx context.Context, token string, output any) error
 	Fail(ctx context.Context, token, errorType, cause string) error
 }
 

@@ -64,9 +64,16 @@ func (c *Client) executionArn(name string) string {
 	return ""
 }
 
-// Succeed ends a parked wait successfully.
-func (c *Client) Succeed(ctx context.Context, token string) error {
-	_, err := c.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String("{}")})
+// Succeed ends a parked wait successfully with output as the task's result.
+func (c *Client) Succeed(ctx context.Context, token string, output any) error {
+	body := []byte("{}")
+	if output != nil {
+		var err error
+		if body, err = json.Marshal(output); err != nil {
+			return err
+		}
+	}
+	_, err := c.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String(string(body))})
 	return err
 }
 

@@ -104,21 +104,23 @@ type MigrationEvent struct {
 	MigrationID string `json:"migrationId"`
 }
 
-// SplitResult lists the batch ids the Map state iterates over.
+// SplitResult lists the batch ids the Map state iterates over, and what is
+// left of the batches' one deadline for their first wait on the developer.
 type SplitResult struct {
-	MigrationID string   `json:"migrationId"`
-	BatchIDs    []string `json:"batchIds"`
+	MigrationID string                 `json:"migrationId"`
+	BatchIDs    []string               `json:"batchIds"`
+	Deadline    migration.WaitDeadline `json:"deadline"`
 }
 
 // SplitBySubject returns the migration's batches, one per subject and target
 // platform (created by ListAssets' Begin, which applies migration.Place's split).
 func (s Steps) SplitBySubject(ctx context.Context, ev MigrationEvent) (SplitResult, error) {
 	log := stepLog("split-by-subject", ev.MigrationID, "")
-	batches, err := s.M.Store.Batches(ctx, ev.MigrationID)
+	batches, deadline, err := s.M.Batches(ctx, ev.MigrationID)
 	if err != nil {
 		return SplitResult{}, failed(ctx, log, err)
 	}
-	out := SplitResult{MigrationID: ev.MigrationID, BatchIDs: make([]string, 0, len(batches))}
+	out := SplitResult{MigrationID: ev.MigrationID, BatchIDs: make([]string, 0, len(batches)), Deadline: deadline}
 	for _, b := range batches {
 		out.BatchIDs = append(out.BatchIDs, b.BatchID)
 	}
@@ -219,7 +221,7 @@ func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEve
 
 // FinishEvent ends a batch or the migration.
 type FinishEvent struct {
-	Action      string     `json:"action"` // expire | fail | summarize
+	Action      string     `json:"action"` // expire | fail | stall | summarize
 	MigrationID string     `json:"migrationId"`
 	BatchID     string     `json:"batchId,omitempty"`
 	Error       *TaskError `json:"error,omitempty"`
@@ -252,22 +254,23 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		}
 		return s.ended(ctx, log, ev, err)
 	case "fail":
-		code, msg := migration.CodeInternal, "the workflow failed this batch"
-		caught := string(code)
-		if ev.Error != nil {
-			msg = ev.Error.Error
-			caught = ev.Error.Error
-			if ev.Error.Cause != "" && len(ev.Error.Cause) < 512 {
-				msg += ": " + ev.Error.Cause
-			}
-		}
-		b, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, code, msg)
+		caught, msg := caughtError(ev.Error)
+		b, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, migration.CodeInternal, msg)
 		if err == nil {
 			log.WarnContext(ctx, "batch failed", "state", string(b.State), "caught", caught)
 			// By the error the state machine caught: bounded by the ASL's error names.
 			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, caught)
 		}
 		return s.ended(ctx, log, ev, err)
+	case "stall":
+		code, msg := caughtError(ev.Error)
+		b, err := s.M.Stall(ctx, ev.MigrationID, ev.BatchID, migration.CodeMoveStalled, msg)
+		if err != nil {
+			return EndResult{}, failed(ctx, log, err)
+		}
+		log.ErrorContext(ctx, "move failed for good: batch stalled in COMMITTING until ops resume it", "state", string(b.State), "caught", code)
+		metrics.BatchStalled(ctx, ev.MigrationID, ev.BatchID, code)
+		return EndResult{Committing: b.State == migration.Committing}, nil
 	case "summarize":
 		sum, err := s.M.Summarize(ctx, ev.MigrationID)
 		if err == nil {
@@ -276,6 +279,18 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		return sum, failed(ctx, log, err)
 	}
 	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"})
+}
+
+// caughtError names what a Catch caught, and a message for the batch's error.
+func caughtError(e *TaskError) (caught, message string) {
+	if e == nil {
+		return string(migration.CodeInternal), "the workflow failed this batch"
+	}
+	message = e.Error
+	if e.Cause != "" && len(e.Cause) < 512 {
+		message += ": " + e.Cause
+	}
+	return e.Error, message
 }
 
 // ended reads where the batch stands after an expire or fail: a batch that

@@ -23,7 +23,7 @@ import (
 // batch is driven through the domain directly.
 type quietSignaller struct{}
 
-func (quietSignaller) Succeed(context.Context, string) error              { return nil }
+func (quietSignaller) Succeed(context.Context, string, any) error         { return nil }
 func (quietSignaller) Fail(context.Context, string, string, string) error { return nil }
 
 // The demo table after a real commit reconciles clean (exit 0); one item
