@@ -23,7 +23,7 @@ const (
 	CodeConflict                 Code = "CONFLICT"
 	CodeIdempotencyMismatch      Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeBatchClosed              Code = "BATCH_CLOSED"
-	CodeExpired                  Code = "EXPIRED" // the batch's deadline passed before it was confirmed
+	CodeExpired                  Code = "EXPIRED"      // the batch's deadline passed before it was confirmed
 	CodeMoveStalled              Code = "MOVE_STALLED" // a move failed for good; the batch stays COMMITTING until ops resume it
 	CodeAssetConflict            Code = "ASSET_CONFLICT"
 	CodeUnavailable              Code = "UNAVAILABLE"
