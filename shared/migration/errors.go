@@ -23,6 +23,7 @@ const (
 	CodeConflict                 Code = "CONFLICT"
 	CodeIdempotencyMismatch      Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeBatchClosed              Code = "BATCH_CLOSED"
+	CodeWorkflowNotStarted       Code = "WORKFLOW_NOT_STARTED"
 	CodeAssetConflict            Code = "ASSET_CONFLICT"
 	CodeUnavailable              Code = "UNAVAILABLE"
 	CodeInternal                 Code = "INTERNAL"
