@@ -293,3 +293,27 @@ func (c *countingStarter) StartExecution(_ context.Context, name string, _ any) 
 	}
 	return "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine:" + strings.ToLower(name), nil
 }
+
+// Item 4: a transient failure (503) is not kept: the same request runs again
+// under its key, while another request stays refused (a part may have run).
+func TestIdempotentTransientErrorIsNotKept(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	e := newEnv(t, snap)
+	a, _ := e.api(t)
+	st := &countingStarter{}
+	st.fail.Store(true)
+	e.m.Starter = st
+	start := asAlice("POST /v1/migrations", "/v1/migrations", `{}`, "start-503")
+	down := start.do(t, a)
+	require.Equal(t, http.StatusServiceUnavailable, down.StatusCode, down.Body)
+	other := asAlice("POST /v1/migrations", "/v1/migrations", `{"batchKeys":["subj-a/developer"]}`, "start-503").do(t, a)
+	assert.Equal(t, "IDEMPOTENCY_KEY_REUSED", errCode(t, other))
+
+	st.fail.Store(false)
+	up := start.do(t, a)
+	assert.Equal(t, http.StatusOK, up.StatusCode, "the retry ran and found the migration the first attempt wrote: %s", up.Body)
+	assert.Empty(t, up.Headers["idempotent-replayed"])
+	assert.EqualValues(t, 2, st.calls.Load())
+}
