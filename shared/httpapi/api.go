@@ -31,19 +31,6 @@ const MaxBodyBytes = 1 << 20
 // OpsScope is the scope ops routes need.
 const OpsScope = "migration:ops"
 
-// Idempotency keeps the first answer to each Idempotency-Key.
-type Idempotency interface {
-	IdempotentResponse(ctx context.Context, scope, key string) (IdempotentRecord, bool, error)
-	SaveIdempotentResponse(ctx context.Context, scope, key string, rec IdempotentRecord, ttl time.Duration) (IdempotentRecord, error)
-}
-
-// IdempotentRecord is a stored answer and the request it answered.
-type IdempotentRecord struct {
-	RequestHash string `dynamodbav:"requestHash"`
-	Status      int    `dynamodbav:"status"`
-	Body        string `dynamodbav:"body"`
-}
-
 // OpsReader is what the ops routes read besides the use cases.
 type OpsReader interface {
 	LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error)
@@ -55,6 +42,8 @@ type API struct {
 	Idempotency Idempotency
 	Ops         OpsReader
 	Log         *slog.Logger
+	// IdempotencyWait and IdempotencyLease override the defaults (tests).
+	IdempotencyWait, IdempotencyLease time.Duration
 }
 
 type request struct {
@@ -111,7 +100,7 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	if err := a.authenticate(r, rt); err != nil {
 		return a.fail(ctx, log, r, err), nil
 	}
-	if rt.auth {
+	if r.caller.ID != "" {
 		log = log.With("account", r.caller.String())
 	}
 	for _, name := range []string{"migrationId", "batchId", "accountId"} {
@@ -130,48 +119,43 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	}
 	r.body = body
 
-	var idemKey, reqHash string
-	if rt.idempotent {
-		if idemKey = header(ev, "idempotency-key"); idemKey != "" {
-			if !validIdempotencyKey(idemKey) {
-				return a.fail(ctx, log, r, migration.Errorf(migration.CodeInvalidInput, "Idempotency-Key must be 1-255 visible ASCII characters")), nil
-			}
-			reqHash = requestHash(ev, body)
-			rec, found, err := a.Idempotency.IdempotentResponse(ctx, r.caller.String(), idemKey)
-			if err != nil {
-				return a.fail(ctx, log, r, err), nil
-			}
-			if found {
-				if rec.RequestHash != reqHash {
-					return a.fail(ctx, log, r, migration.Errorf(migration.CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request")), nil
-				}
-				return respond(rec.Status, []byte(rec.Body), r.reqID, true), nil
-			}
+	var claim *idemClaim
+	if key := header(ev, "idempotency-key"); rt.idempotent && key != "" {
+		if !validIdempotencyKey(key) {
+			return a.fail(ctx, log, r, migration.Errorf(migration.CodeInvalidInput, "Idempotency-Key must be 1-255 visible ASCII characters")), nil
 		}
+		c, replay, err := a.claimKey(ctx, r, key, requestHash(ev, body))
+		if err != nil {
+			return a.fail(ctx, log, r, err), nil
+		}
+		if replay != nil {
+			log.InfoContext(ctx, "request replayed", "status", replay.StatusCode, "ms", time.Since(r.started).Milliseconds())
+			return *replay, nil
+		}
+		claim = c
 	}
+	res, code := a.run(ctx, log, r, rt)
+	if claim != nil {
+		a.settle(ctx, log, claim, res, code)
+	}
+	return res, nil
+}
 
+// run calls the route's handler; code is the error's code when it failed.
+func (a *API) run(ctx context.Context, log *slog.Logger, r *request, rt route) (events.APIGatewayV2HTTPResponse, migration.Code) {
 	status, out, err := rt.h(ctx, r)
 	if err != nil {
-		return a.fail(ctx, log, r, err), nil
+		return a.fail(ctx, log, r, err), migration.ErrorCode(err)
 	}
 	payload, err := json.Marshal(out)
 	if err != nil {
-		return a.fail(ctx, log, r, err), nil
+		return a.fail(ctx, log, r, err), migration.CodeInternal
 	}
-	if idemKey != "" {
-		rec, err := a.Idempotency.SaveIdempotentResponse(ctx, r.caller.String(), idemKey,
-			IdempotentRecord{RequestHash: reqHash, Status: status, Body: string(payload)}, 24*time.Hour)
-		if err != nil {
-			log.WarnContext(ctx, "idempotency record not saved", "error", err)
-		} else if rec.RequestHash == reqHash {
-			status, payload = rec.Status, []byte(rec.Body) // a concurrent twin answered first
-		}
-	}
-	if id := startedMigrationID(ev, status, payload); id != "" {
+	if id := startedMigrationID(r.ev, status, payload); id != "" {
 		log = log.With("migrationId", id)
 	}
 	log.InfoContext(ctx, "request", "status", status, "ms", time.Since(r.started).Milliseconds())
-	return respond(status, payload, r.reqID, false), nil
+	return respond(status, payload, r.reqID, false), ""
 }
 
 func (a *API) logger() *slog.Logger {
@@ -235,6 +219,21 @@ func (a *API) authenticate(r *request, rt route) error {
 	if au := r.ev.RequestContext.Authorizer; au != nil && au.JWT != nil {
 		claims, scopes = au.JWT.Claims, au.JWT.Scopes
 	}
+	if len(scopes) == 0 {
+		scopes = strings.Fields(claims["scope"])
+	}
+	r.scopes = scopes
+	if rt.scope != "" {
+		// An ops route names the account in its path: the token needs the
+		// scope (the authorizer checks it too), not an old-platform account.
+		if len(claims) == 0 {
+			return migration.Errorf(codeUnauthorized, "a verified token is required")
+		}
+		if !contains(scopes, rt.scope) {
+			return migration.Errorf(codeForbidden, "this route needs the %s scope", rt.scope)
+		}
+		return nil
+	}
 	ref := migration.AccountRef{Platform: claims["platform"], ID: claims["sub"]}
 	switch migration.SourcePlatform(ref.Platform) {
 	case migration.PlatformMicroapp, migration.PlatformDouyinOpenLegacy, migration.PlatformThirdParty:
@@ -245,13 +244,6 @@ func (a *API) authenticate(r *request, rt route) error {
 		return migration.Errorf(codeUnauthorized, "the token does not name an old-platform account")
 	}
 	r.caller = ref
-	if len(scopes) == 0 {
-		scopes = strings.Fields(claims["scope"])
-	}
-	r.scopes = scopes
-	if rt.scope != "" && !contains(scopes, rt.scope) {
-		return migration.Errorf(codeForbidden, "this route needs the %s scope", rt.scope)
-	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ const (
 	codeUnsupportedMedia  migration.Code = "UNSUPPORTED_MEDIA_TYPE"
 	codeRouteNotFound     migration.Code = "ROUTE_NOT_FOUND"
 	codeConfirmationFalse migration.Code = "CONFIRMATION_REQUIRED"
+	codeIdempotencyInUse  migration.Code = "IDEMPOTENCY_KEY_IN_USE"
 )
 
 // statusOf is the one table from error code to HTTP status.
@@ -33,6 +34,8 @@ var statusOf = map[migration.Code]int{
 	migration.CodeConflict:                 http.StatusConflict,
 	migration.CodeBatchClosed:              http.StatusConflict,
 	migration.CodeExpired:                  http.StatusConflict,
+	migration.CodeWorkflowNotStarted:       http.StatusConflict,
+	codeIdempotencyInUse:                   http.StatusConflict,
 	codePayloadTooLarge:                    http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:                   http.StatusUnsupportedMediaType,
 	migration.CodeTargetNotEligible:        http.StatusUnprocessableEntity,

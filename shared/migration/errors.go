@@ -25,6 +25,7 @@ const (
 	CodeBatchClosed              Code = "BATCH_CLOSED"
 	CodeExpired                  Code = "EXPIRED"      // the batch's deadline passed before it was confirmed
 	CodeMoveStalled              Code = "MOVE_STALLED" // a move failed for good; the batch stays COMMITTING until ops resume it
+	CodeWorkflowNotStarted       Code = "WORKFLOW_NOT_STARTED"
 	CodeAssetConflict            Code = "ASSET_CONFLICT"
 	CodeUnavailable              Code = "UNAVAILABLE"
 	CodeInternal                 Code = "INTERNAL"

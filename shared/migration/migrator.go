@@ -192,6 +192,9 @@ type BeginInput struct {
 	RequestedBy string
 	BatchKeys   []string
 	Ops         *OpsInstructions
+	// StartsExecution: the caller starts the execution after Begin (the HTTP
+	// path); until it has, the batches refuse every step.
+	StartsExecution bool
 }
 
 // BeginResult says what Begin found.
@@ -202,6 +205,8 @@ type BeginResult struct {
 	ActiveMigrationID string
 	Eligible          bool
 	BatchIDs          []string
+	// Resumed says the migration existed already: Begin created nothing.
+	Resumed bool
 }
 
 // Begin claims the account for one migration and creates its batches. It is
@@ -220,7 +225,7 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 		if m.Source != in.Source {
 			return BeginResult{}, Errorf(CodeConflict, "migration %s belongs to another account", in.MigrationID)
 		}
-		return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs}, nil
+		return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs, Resumed: true}, nil
 	} else if !IsCode(err, CodeNotFound) {
 		return BeginResult{}, err
 	}
@@ -247,7 +252,7 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	at := s.stamp()
 	expiresAt := s.now().Add(s.pending()).Format(time.RFC3339)
 	m := Migration{MigrationID: in.MigrationID, Source: in.Source, Login: acct.Login, RequestedBy: in.RequestedBy,
-		Eligible: plan.Eligible, BatchKeys: in.BatchKeys, Ops: in.Ops, CreatedAt: at}
+		Eligible: plan.Eligible, BatchKeys: in.BatchKeys, Ops: in.Ops, CreatedAt: at, StartsExecution: in.StartsExecution}
 	batches := make([]Batch, 0, len(selected))
 	for _, pb := range selected {
 		b := Batch{MigrationID: m.MigrationID, BatchID: BatchID(m.MigrationID, pb.BatchKey), BatchKey: pb.BatchKey,
@@ -314,13 +319,17 @@ type StartResult struct {
 // execution that drives it. An account has at most one active migration; asking
 // again returns it.
 func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string) (StartResult, error) {
-	res, err := s.Begin(ctx, BeginInput{MigrationID: NewMigrationID(), Source: src, RequestedBy: "developer:" + src.String(), BatchKeys: batchKeys})
+	id, err := s.startID(ctx, src)
 	if err != nil {
 		return StartResult{}, err
 	}
-	created := res.ActiveMigrationID == ""
-	id := res.MigrationID
-	if !created {
+	res, err := s.Begin(ctx, BeginInput{MigrationID: id, Source: src, RequestedBy: "developer:" + src.String(), BatchKeys: batchKeys, StartsExecution: true})
+	if err != nil {
+		return StartResult{}, err
+	}
+	created := res.ActiveMigrationID == "" && !res.Resumed
+	id = res.MigrationID
+	if res.ActiveMigrationID != "" {
 		id = res.ActiveMigrationID
 		if done, err := s.releaseIfDone(ctx, src, id); err != nil {
 			return StartResult{}, err
@@ -351,6 +360,24 @@ func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string
 		return StartResult{}, err
 	}
 	return StartResult{Migration: m, Batches: batches, Created: created}, nil
+}
+
+// startID is the id of a developer's new migration: fresh for an account with
+// something to migrate; for one that needs none, the same id every time, so
+// asking again answers with that migration instead of a new execution each
+// time (Begin is idempotent per id).
+func (s *Migrator) startID(ctx context.Context, src AccountRef) (string, error) {
+	eligible, err := s.eligible(ctx, SourceHolder(SourcePlatform(src.Platform), src.ID))
+	if err != nil || eligible {
+		return NewMigrationID(), err
+	}
+	return NoMigrationID(src), nil
+}
+
+// NoMigrationID is the one migration id of src's "no migration needed" answer.
+func NoMigrationID(src AccountRef) string {
+	sum := sha256.Sum256([]byte(src.String()))
+	return "m-none-" + hex.EncodeToString(sum[:10])
 }
 
 // awaitMigration reads a migration that a concurrent Start may have claimed
@@ -434,6 +461,27 @@ func (s *Migrator) Batches(ctx context.Context, migrationID string) ([]Batch, Wa
 	return batches, s.waitDeadline(batches[0]), nil
 }
 
+// drivenBatch is OwnBatch for the steps that change a batch (accept, target,
+// confirm): they need the migration's execution, which waits on each step and
+// moves the assets after the confirmation. A migration whose execution did not
+// start (StartExecution failed after its batches were written) refuses them
+// until a new POST /v1/migrations starts it, so nothing is ever confirmed
+// with no workflow to move it.
+func (s *Migrator) drivenBatch(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
+	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	m, err := s.Store.Migration(ctx, migrationID)
+	if err != nil {
+		return Batch{}, err
+	}
+	if m.StartsExecution && m.ExecutionArn == "" {
+		return Batch{}, Errorf(CodeWorkflowNotStarted, "migration %s has no running workflow yet; POST /v1/migrations again to start it", migrationID)
+	}
+	return b, nil
+}
+
 // State of a migration, derived from its batches.
 func (s *Migrator) State(m Migration, batches []Batch) MigrationState {
 	return DeriveMigrationState(m.Eligible, states(batches))
@@ -468,14 +516,20 @@ func (s *Migrator) ReviewBatch(ctx context.Context, src AccountRef, migrationID,
 		}
 		r.Subject = &sub
 	}
-	// Before the commit the items are held by the source; after it, by the target.
-	holder := b.SourceHolder()
-	if b.State.PastPointOfNoReturn() {
-		holder = b.TargetHolder()
-	}
 	followersCursor, itemsCursor, inFollowers := splitCursor(cursor)
 	if !inFollowers {
-		items, next, err := s.Store.HeldItems(ctx, holder, b.BatchKey, itemsCursor, limit)
+		// Before the commit the items are held by the source; after it, by the
+		// target, which may hold items of the same batch key that another
+		// migration moved: only this batch's are listed.
+		page := func() ([]Item, string, error) {
+			return s.Store.HeldItems(ctx, b.SourceHolder(), b.BatchKey, itemsCursor, limit)
+		}
+		if b.State.PastPointOfNoReturn() {
+			page = func() ([]Item, string, error) {
+				return s.Store.MovedItems(ctx, b.TargetHolder(), b.BatchKey, b.BatchID, itemsCursor, limit)
+			}
+		}
+		items, next, err := page()
 		if err != nil {
 			return Review{}, err
 		}
@@ -527,7 +581,7 @@ type RequestMeta struct {
 
 // AcceptAgreement records the developer's acceptance of the agreement they viewed.
 func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migrationID, batchID, version, sha string, meta RequestMeta) (Batch, error) {
-	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -632,7 +686,7 @@ func (s *Migrator) Candidates(ctx context.Context, src AccountRef, migrationID, 
 
 // SelectTarget records the developer's target choice.
 func (s *Migrator) SelectTarget(ctx context.Context, src AccountRef, migrationID, batchID string, t Target) (Batch, error) {
-	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -670,7 +724,7 @@ func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target) (Batch, 
 // Confirm is the developer's irreversible confirmation. Confirming a batch that
 // is already past the point of no return answers with it, unchanged.
 func (s *Migrator) Confirm(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
-	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
 	}

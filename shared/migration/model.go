@@ -16,6 +16,10 @@ type Migration struct {
 	Ops          *OpsInstructions `json:"ops,omitempty" dynamodbav:"ops,omitempty"`
 	CreatedAt    string           `json:"createdAt" dynamodbav:"createdAt"`
 	Summarized   bool             `json:"-" dynamodbav:"summarized,omitempty"`
+	// StartsExecution marks a migration whose creator (POST /v1/migrations)
+	// starts its execution after writing it: until ExecutionArn is set, no
+	// batch step may run (Migrator.drivenBatch).
+	StartsExecution bool `json:"-" dynamodbav:"startsExecution,omitempty"`
 }
 
 // OpsInstructions are what ops pre-recorded in the execution input

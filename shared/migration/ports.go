@@ -15,6 +15,9 @@ type Store interface {
 	// HeldItems pages through what holder holds; batchKey "" means all. Items
 	// come ordered by batch key, the skipped ones (no batch) last.
 	HeldItems(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
+	// MovedItems pages through what holder holds under batchKey that the
+	// batch batchID moved there.
+	MovedItems(ctx context.Context, holder, batchKey, batchID, cursor string, limit int) ([]Item, string, error)
 	// Item reads one item as it is now.
 	Item(ctx context.Context, t ItemType, id string) (Item, error)
 	// Followers pages through relations on holder's apps (they follow the apps).
