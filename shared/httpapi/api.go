@@ -81,6 +81,7 @@ type route struct {
 func (a *API) routes() map[string]route {
 	return map[string]route{
 		"GET /healthz":                     {h: a.healthz},
+		"GET /openapi.yaml":                {h: a.openapi},
 		"GET /v1/assets":                   {h: a.assets, auth: true},
 		"GET /v1/plan":                     {h: a.plan, auth: true},
 		"POST /v1/migrations":              {h: a.startMigration, auth: true, idempotent: true},
@@ -153,6 +154,9 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	status, out, err := rt.h(ctx, r)
 	if err != nil {
 		return a.fail(ctx, log, r, err), nil
+	}
+	if raw, ok := out.(rawReply); ok {
+		return respondRaw(status, raw, r.reqID), nil
 	}
 	payload, err := json.Marshal(out)
 	if err != nil {
