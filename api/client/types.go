@@ -77,20 +77,25 @@ type Counts struct {
 	Orders     int `json:"orders"`
 }
 
-// Assets is GET /v1/assets: one page of the caller's assets.
-type Assets struct {
-	Account     Account      `json:"account"`
-	Subjects    []Subject    `json:"subjects"`
+// Holdings are an account's items by category (assets and target accounts).
+type Holdings struct {
 	Apps        []Item       `json:"apps"`
 	Services    []Item       `json:"services"`
 	Identities  []Item       `json:"identities"`
 	Memberships []Membership `json:"memberships"`
 	Data        []Item       `json:"data"`
 	Orders      []Item       `json:"orders"`
-	Skipped     []Skipped    `json:"skipped"`
-	Eligible    bool         `json:"eligible"`
-	Reason      string       `json:"reason,omitempty"`
-	NextCursor  string       `json:"nextCursor,omitempty"`
+}
+
+// Assets is GET /v1/assets: one page of the caller's assets.
+type Assets struct {
+	Account  Account   `json:"account"`
+	Subjects []Subject `json:"subjects"`
+	Holdings
+	Skipped    []Skipped `json:"skipped"`
+	Eligible   bool      `json:"eligible"`
+	Reason     string    `json:"reason,omitempty"`
+	NextCursor string    `json:"nextCursor,omitempty"`
 }
 
 // PlannedBatch is one batch of the split.
@@ -247,18 +252,13 @@ type Targets struct {
 
 // TargetAccount is GET /v1/targets/{platform}/accounts/{accountId}.
 type TargetAccount struct {
-	Platform    string       `json:"platform"`
-	AccountID   string       `json:"accountId"`
-	Login       string       `json:"login"`
-	Onboarding  string       `json:"onboarding"`
-	SubjectID   string       `json:"subjectId,omitempty"`
-	Apps        []Item       `json:"apps"`
-	Services    []Item       `json:"services"`
-	Identities  []Item       `json:"identities"`
-	Memberships []Membership `json:"memberships"`
-	Data        []Item       `json:"data"`
-	Orders      []Item       `json:"orders"`
-	NextCursor  string       `json:"nextCursor,omitempty"`
+	Platform   string `json:"platform"`
+	AccountID  string `json:"accountId"`
+	Login      string `json:"login"`
+	Onboarding string `json:"onboarding"`
+	SubjectID  string `json:"subjectId,omitempty"`
+	Holdings
+	NextCursor string `json:"nextCursor,omitempty"`
 }
 
 // Page selects one page of a paged list: Cursor is the previous page's
