@@ -24,7 +24,7 @@ SEED     ?=
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
-.PHONY: build build-local run token test bench lint clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-local run token invoke test bench lint clean $(addprefix build-,$(FUNCTIONS))
 
 # One explicit target per function (pattern rules do not apply to .PHONY targets).
 define build_function
@@ -45,6 +45,21 @@ run: build-local
 
 token:
 	@$(GO) run ./local/cmd/token -account "$(ACCOUNT)" $(if $(SCOPE),-scope "$(SCOPE)",)
+
+# One function on the running local stack (make run), as `sam local invoke`
+# does in Docker: make invoke FN=ApiFunction EVENT=events/api-get-plan.json
+# Prints the function's answer; exits 1 when it returned an error.
+FN    ?=
+EVENT ?=
+invoke:
+	@test -n "$(FN)" || { echo "usage: make invoke FN=<LogicalId> [EVENT=events/<file>.json]" >&2; exit 2; }
+	@mkdir -p $(LOCAL_BUILD)
+	@fnerr=$$(AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER= \
+	  aws lambda invoke --endpoint-url http://127.0.0.1:$(AWS_PORT) --cli-read-timeout 0 \
+	  --function-name $(FN) $(if $(EVENT),--payload fileb://$(EVENT),) \
+	  --query FunctionError --output text $(LOCAL_BUILD)/invoke-$(FN).json) || exit $$?; \
+	cat $(LOCAL_BUILD)/invoke-$(FN).json; echo; \
+	if [ "$$fnerr" != "None" ]; then echo "FunctionError: $$fnerr" >&2; exit 1; fi
 
 lint:
 	cfn-lint template.yaml

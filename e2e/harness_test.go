@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	apiclient "github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/stack"
 )
 
@@ -38,18 +39,30 @@ func startStack(t *testing.T, params map[string]string, seed []byte) *stack.Stac
 	return s
 }
 
-// client is a developer's HTTP client: one old-platform account, one token.
+// client is a developer's HTTP client: one old-platform account, one token,
+// over the typed client (api/client) whose transport validates every answer
+// against api/openapi.yaml. Typed calls: c.api.Plan(ctx) etc.
 type client struct {
 	t     *testing.T
 	base  string
 	token string
+	api   *apiclient.Client
 }
 
 func developer(t *testing.T, s *stack.Stack, platform, accountID, login string, scopes ...string) *client {
 	t.Helper()
 	tok, err := s.Token(platform, accountID, login, scopes...)
 	require.NoError(t, err)
-	return &client{t: t, base: s.APIURL, token: tok}
+	return &client{t: t, base: s.APIURL, token: tok, api: apiclient.New(s.APIURL, tok, specChecked(t))}
+}
+
+// specChecked is an HTTP client that fails t on any answer the spec does not
+// describe: a field the code adds or drops without api/openapi.yaml.
+func specChecked(t *testing.T) *http.Client {
+	t.Helper()
+	hc, err := apiclient.ValidatingHTTPClient(func(err error) { t.Error(err) })
+	require.NoError(t, err)
+	return hc
 }
 
 type response struct {
@@ -66,33 +79,18 @@ func (r response) code() string {
 	return ""
 }
 
+// do sends body (unless nil) as JSON, with headers as name, value pairs.
 func (c *client) do(method, path string, body any, headers ...string) response {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(c.t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	require.NoError(c.t, err)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var opts []apiclient.Option
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		opts = append(opts, apiclient.WithHeader(headers[i], headers[i+1]))
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.api.DoJSON(context.Background(), method, path, body, opts...)
 	require.NoError(c.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(c.t, err)
-	out := response{Status: res.StatusCode, Raw: string(raw)}
-	if len(raw) > 0 {
-		require.NoError(c.t, json.Unmarshal(raw, &out.Body), "body: %s", raw)
+	out := response{Status: res.Status, Raw: string(res.Body)}
+	if len(res.Body) > 0 {
+		require.NoError(c.t, json.Unmarshal(res.Body, &out.Body), "body: %s", res.Body)
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
+	apiclient "github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/stack"
 )
 
@@ -97,28 +98,29 @@ func (r reply) code() string {
 	return s
 }
 
-// send makes one raw request: the body and headers exactly as given.
+// send makes one raw request: the body and headers exactly as given, through
+// the typed client's raw Do, whose transport validates every answer against
+// api/openapi.yaml (hostile requests included: their refusals are part of it).
 func send(t *testing.T, s *stack.Stack, method, path, token string, body []byte, headers ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, s.APIURL+path, bytes.NewReader(body))
-	require.NoError(t, err)
-	if body == nil {
-		req.Body = http.NoBody
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	var opts []apiclient.Option
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		opts = append(opts, apiclient.WithHeader(headers[i], headers[i+1]))
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiclient.New(s.APIURL, token, specChecked(t)).Do(context.Background(), method, path, body, opts...)
 	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	out := reply{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.Body)
+	out := reply{Status: res.Status, Header: res.Header, Raw: string(res.Body)}
+	_ = json.Unmarshal(res.Body, &out.Body)
 	return out
+}
+
+// specChecked is an HTTP client that fails t on any answer the spec does not
+// describe.
+func specChecked(t *testing.T) *http.Client {
+	t.Helper()
+	hc, err := apiclient.ValidatingHTTPClient(func(err error) { t.Error(err) })
+	require.NoError(t, err)
+	return hc
 }
 
 // sendJSON sends v as an application/json body.

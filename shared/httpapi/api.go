@@ -70,6 +70,7 @@ type route struct {
 func (a *API) routes() map[string]route {
 	return map[string]route{
 		"GET /healthz":                     {h: a.healthz},
+		"GET /openapi.yaml":                {h: a.openapi},
 		"GET /v1/assets":                   {h: a.assets, auth: true},
 		"GET /v1/plan":                     {h: a.plan, auth: true},
 		"POST /v1/migrations":              {h: a.startMigration, auth: true, idempotent: true},
@@ -146,6 +147,9 @@ func (a *API) run(ctx context.Context, log *slog.Logger, r *request, rt route) (
 	status, out, err := rt.h(ctx, r)
 	if err != nil {
 		return a.fail(ctx, log, r, err), migration.ErrorCode(err)
+	}
+	if raw, ok := out.(rawReply); ok {
+		return respondRaw(status, raw, r.reqID), nil
 	}
 	payload, err := json.Marshal(out)
 	if err != nil {

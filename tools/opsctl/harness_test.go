@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
+	apiclient "github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/demo"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
@@ -210,45 +210,33 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// developer is a developer's HTTP client on the stack's API.
+// developer is a developer's HTTP client on the stack's API: the typed client,
+// every answer validated against api/openapi.yaml.
 type developer struct {
-	t     *testing.T
-	base  string
-	token string
+	t   *testing.T
+	api *apiclient.Client
 }
 
 func newDeveloper(t *testing.T, s *stack.Stack, platform, accountID, login string) *developer {
 	t.Helper()
 	tok, err := s.Token(platform, accountID, login)
 	require.NoError(t, err)
-	return &developer{t: t, base: s.APIURL, token: tok}
+	hc, err := apiclient.ValidatingHTTPClient(func(err error) { t.Error(err) })
+	require.NoError(t, err)
+	c := apiclient.New(s.APIURL, tok, hc)
+	c.Header.Set("User-Agent", "opsctl-test-browser/1.0")
+	return &developer{t: t, api: c}
 }
 
 // do sends a request and decodes the JSON answer, requiring status want.
 func (d *developer) do(method, path string, body any, want int) map[string]any {
 	d.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(d.t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, d.base+path, rd)
+	res, err := d.api.DoJSON(context.Background(), method, path, body)
 	require.NoError(d.t, err)
-	req.Header.Set("Authorization", "Bearer "+d.token)
-	req.Header.Set("User-Agent", "opsctl-test-browser/1.0")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(d.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(d.t, err)
-	require.Equal(d.t, want, res.StatusCode, "%s %s: %s", method, path, raw)
+	require.Equal(d.t, want, res.Status, "%s %s: %s", method, path, res.Body)
 	var out map[string]any
-	if len(raw) > 0 {
-		require.NoError(d.t, json.Unmarshal(raw, &out))
+	if len(res.Body) > 0 {
+		require.NoError(d.t, json.Unmarshal(res.Body, &out))
 	}
 	return out
 }
