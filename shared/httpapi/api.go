@@ -149,7 +149,7 @@ func (a *API) run(ctx context.Context, log *slog.Logger, r *request, rt route) (
 		return a.fail(ctx, log, r, err), migration.ErrorCode(err)
 	}
 	if raw, ok := out.(rawReply); ok {
-		return respondRaw(status, raw, r.reqID), nil
+		return respondRaw(status, raw, r.reqID), ""
 	}
 	payload, err := json.Marshal(out)
 	if err != nil {
