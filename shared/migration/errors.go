@@ -24,6 +24,7 @@ const (
 	CodeIdempotencyMismatch      Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeBatchClosed              Code = "BATCH_CLOSED"
 	CodeAssetConflict            Code = "ASSET_CONFLICT"
+	CodeNothingToMove            Code = "NOTHING_TO_MOVE"
 	CodeUnavailable              Code = "UNAVAILABLE"
 	CodeInternal                 Code = "INTERNAL"
 )
