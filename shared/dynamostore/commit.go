@@ -58,16 +58,15 @@ type commitTx struct {
 	targetAt int
 	markers  map[int]bool // absorption markers: another commit absorbed first
 	mini     int          // mini-programs the batch brings, by consistent reads
-	counted  int          // what the counter gains
 }
 
 func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 	b := c.Batch
-	items, mini, err := s.stillHeld(ctx, b)
+	left, mini, err := s.stillHeld(ctx, b)
 	if err != nil {
 		return err
 	}
-	if items == 0 {
+	if !left {
 		return migration.Errorf(migration.CodeNothingToMove, "nothing of batch %s is left at its source: it moved with another migration", b.BatchKey)
 	}
 	tx := &commitTx{quotaAt: -1, markers: map[int]bool{}, mini: mini}
@@ -82,7 +81,7 @@ func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 		return err
 	}
 	ev := c.Audit
-	ev.Detail = map[string]any{"items": items, "miniPrograms": mini}
+	ev.Detail = map[string]any{"miniPrograms": mini}
 	for k, v := range c.Audit.Detail {
 		ev.Detail[k] = v
 	}
@@ -315,49 +314,116 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// stillHeld counts the batch's items that consistent reads find still held by
-// its source, in its batch: the index only proposes candidates (it may lag),
-// each item's own record decides.
-func (s *Store) stillHeld(ctx context.Context, b migration.Batch) (items, mini int, err error) {
+// stillHeld reads, consistently, what of the batch its source still holds:
+// the mini-programs it brings, and whether anything at all is left. The
+// index only proposes candidates (it may lag and list an item that moved a
+// moment ago; an item's type and kind never change, so the index may say
+// which are mini-programs); each item's own record decides. Mini-programs
+// are read in full (a subject holds at most 10); of the rest, the first item
+// still held is enough.
+func (s *Store) stillHeld(ctx context.Context, b migration.Batch) (left bool, mini int, err error) {
 	src := b.SourceHolder()
-	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(src))).
-		And(expression.Key(attrGSI1SK).BeginsWith(batchPrefix(b.BatchKey)))
-	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(expression.NamesList(expression.Name(attrPK))).Build()
-	if err != nil {
-		return 0, 0, err
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
-		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
-		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()})
-	var keys []map[string]types.AttributeValue
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, 0, storeErr(err)
+	held := func(it migration.Item) bool { return it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" }
+	if len(b.Probe) > 0 {
+		// The batch's own probe: every mini-program it was planned with and a
+		// few other items; no index query (in moto, one costs seconds on a
+		// large table).
+		keys := make([]map[string]types.AttributeValue, len(b.Probe))
+		for i, k := range b.Probe {
+			keys[i] = key("ITEM#"+k, metaSK)
 		}
-		for _, row := range page.Items {
-			keys = append(keys, key(stringAttr(row, attrPK), metaSK))
-		}
-	}
-	for start := 0; start < len(keys); start += 100 { // BatchGetItem's limit
-		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, row := range rows {
-			var it migration.Item
-			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
-				return 0, 0, err
-			}
-			if it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" {
-				items++
+		err := s.readEach(ctx, keys, func(it migration.Item) bool {
+			if held(it) {
+				left = true
 				if it.IsMiniProgram() {
 					mini++
 				}
 			}
+			return true
+		})
+		if err != nil || left || b.Total <= len(b.Probe) {
+			return left, mini, err
 		}
 	}
-	return items, mini, nil
+	// Apps first: they hold every mini-program, and one app still held is
+	// enough to know the batch is not empty.
+	minis, apps, err := s.indexed(ctx, src, batchPrefix(b.BatchKey)+string(migration.ItemApp)+"#")
+	if err != nil {
+		return false, 0, err
+	}
+	err = s.readEach(ctx, minis, func(it migration.Item) bool {
+		if held(it) && it.IsMiniProgram() {
+			mini++
+		}
+		return true
+	})
+	if err != nil || mini > 0 {
+		return mini > 0, mini, err
+	}
+	check := func(it migration.Item) bool {
+		left = held(it)
+		return !left
+	}
+	if err := s.readEach(ctx, apps, check); err != nil || left {
+		return left, 0, err
+	}
+	// No app left: any other item of the batch, a page at a time.
+	_, rest, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
+	if err != nil {
+		return false, 0, err
+	}
+	return left, 0, s.readEach(ctx, rest, check)
+}
+
+// indexed lists the keys the index files under holder and prefix: the
+// mini-programs apart (an item's type and kind never change, so the lagging
+// index may say which they are).
+func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(holder))).And(expression.Key(attrGSI1SK).BeginsWith(prefix))
+	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("kind"))).Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
+		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
+		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, storeErr(err)
+		}
+		for _, row := range page.Items {
+			k := key(stringAttr(row, attrPK), metaSK)
+			if stringAttr(row, "type") == string(migration.ItemApp) && stringAttr(row, "kind") == string(migration.AppMiniprogram) {
+				minis = append(minis, k)
+			} else {
+				others = append(others, k)
+			}
+		}
+	}
+	return minis, others, nil
+}
+
+// readEach reads the records of keys consistently, 100 at a time
+// (BatchGetItem's limit), and hands each item to each until it returns false.
+func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeValue, each func(migration.Item) bool) error {
+	for start := 0; start < len(keys); start += 100 {
+		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var it migration.Item
+			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
+				return err
+			}
+			if !each(it) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // batchGet reads up to 100 records consistently, asking again for what

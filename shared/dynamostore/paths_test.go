@@ -374,6 +374,14 @@ func (s *staleIndex) Query(ctx context.Context, in *dynamodb.QueryInput, opts ..
 // phantom mini-program reserves nothing, and a batch with nothing left at its
 // source reserves and binds nothing (FAILED, NOTHING_TO_MOVE).
 func TestCommitReservesOnlyWhatConsistentReadsConfirm(t *testing.T) {
+	// "probe": the items the batch was planned with; "index": a batch without
+	// one (older records) reads its candidates from the index.
+	for _, via := range []string{"probe", "index"} {
+		t.Run(via, func(t *testing.T) { reservesOnlyConfirmed(t, via == "index") })
+	}
+}
+
+func reservesOnlyConfirmed(t *testing.T, dropProbe bool) {
 	snap := newFixture().subject("subj-a", migration.SubjectCompany).subject("subj-b", migration.SubjectCompany).
 		account("microapp", "ma-1", "alice@example.com", "subj-a").
 		miniprograms("microapp", "ma-1", "subj-a", "a", 2).
@@ -405,6 +413,11 @@ func TestCommitReservesOnlyWhatConsistentReadsConfirm(t *testing.T) {
 		e.accept(t, alice, b)
 		b, err := e.m.SelectTarget(e.ctx, alice, "m-1", b.BatchID, target)
 		require.NoError(t, err)
+		if dropProbe {
+			_, err = e.db.UpdateItem(e.ctx, &dynamodb.UpdateItemInput{TableName: aws.String(e.store.Table()), UpdateExpression: aws.String("REMOVE probe"),
+				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "MIGRATION#m-1"}, "sk": &types.AttributeValueMemberS{Value: "BATCH#" + b.BatchID}}})
+			require.NoError(t, err)
+		}
 		return b
 	}
 	ba := ready("subj-a/developer", migration.Target{Mode: migration.TargetModeNew})

@@ -224,6 +224,9 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 		b := Batch{MigrationID: m.MigrationID, BatchID: BatchID(m.MigrationID, pb.BatchKey), BatchKey: pb.BatchKey,
 			SubjectID: pb.SubjectID, TargetPlatform: pb.TargetPlatform, Source: in.Source, Login: acct.Login,
 			State: AwaitingAgreement, Counts: pb.Counts, Total: pb.Moves, MiniPrograms: pb.MiniPrograms, CreatedAt: at, UpdatedAt: at}
+		if pb.MiniPrograms <= maxProbedMini {
+			b.Probe = plan.Probes[pb.BatchKey]
+		}
 		if pb.SubjectID != PersonalSubject {
 			sub, err := s.Store.Subject(ctx, pb.SubjectID)
 			if err != nil {
@@ -774,6 +777,9 @@ func (s *Migrator) retarget(ctx context.Context, b Batch, cause error) (Batch, e
 	cur, err := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
 	if err != nil {
 		return Batch{}, err
+	}
+	if cur.State.PastPointOfNoReturn() {
+		return cur, nil // another click passed first; this one read the account after
 	}
 	if tok := cur.Tokens[StepConfirmation]; tok != "" && cur.State == AwaitingTarget && s.Signal != nil {
 		if err := s.Signal.Fail(ctx, tok, TargetTakenErrorType, string(ce.Code)); err != nil {

@@ -68,6 +68,9 @@ type Batch struct {
 	// LastRefusal is why the point of no return last sent the batch back to
 	// AWAITING_TARGET (its target was taken): nothing moved, choose again.
 	LastRefusal *BatchError `json:"lastRefusal,omitempty" dynamodbav:"lastRefusal,omitempty"`
+	// Probe is the item keys ("<type>#<id>") the point of no return reads
+	// again: all its mini-programs and a few others (PlannedBatch.Probe).
+	Probe []string `json:"-" dynamodbav:"probe,omitempty"`
 }
 
 // SourceHolder is the holder string of the batch's old-platform account.
