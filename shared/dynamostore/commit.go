@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"time"
 
@@ -20,96 +21,436 @@ import (
 //
 //  0. the batch AWAITING_CONFIRMATION -> COMMITTING (so one of any number of
 //     concurrent confirmations wins),
-//  1. the subject's mini-program quota reserved, if the batch brings any: the
-//     counter is shared by every account of the subject, so two migrations
-//     racing into one subject can never overshoot it (rule 12),
+//  1. the subject's mini-program quota: one counter per subject, shared by
+//     every account of the subject, gains what the batch brings plus what
+//     the subject's target accounts already hold and the counter has not
+//     absorbed yet (rule 12), under a condition, so racing commits never
+//     overshoot it,
 //  2. the target account created (mode "new") or bound to the batch's subject,
-//     which it must not already hold another of (rule 3),
+//     which it must not already hold another of (rule 3); a personal or
+//     uncertified batch binds none,
 //  3. the audit event.
+//
+// What it reserves comes from consistent reads of the batch's items, not
+// from the plan: the index the plan was read from may lag (a phantom item
+// moved by another migration a moment ago), and a batch with nothing left at
+// its source reserves and binds nothing (NOTHING_TO_MOVE).
 func (s *Store) PassPointOfNoReturn(ctx context.Context, c migration.CommitStart) error {
+	for attempt := 0; ; attempt++ {
+		err := s.passOnce(ctx, c)
+		if !errors.Is(err, errReadAgain) {
+			return err
+		}
+		if attempt >= 4 {
+			return &migration.Error{Code: migration.CodeUnavailable, Message: "the commit met concurrent changes; try again", Err: err}
+		}
+	}
+}
+
+// errReadAgain is a commit cancelled by a concurrent change of what it read
+// (a holding absorbed, an account bound): it reads again and retries.
+var errReadAgain = errors.New("commit: what was read changed")
+
+// commitTx is the transaction being built, with where each checked part sits.
+type commitTx struct {
+	writes   []types.TransactWriteItem
+	quotaAt  int
+	targetAt int
+	markers  map[int]bool // absorption markers: another commit absorbed first
+	mini     int          // mini-programs the batch brings, by consistent reads
+}
+
+func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 	b := c.Batch
-	at := c.Audit.At
+	left, mini, err := s.stillHeld(ctx, b)
+	if err != nil {
+		return err
+	}
+	if !left {
+		return migration.Errorf(migration.CodeNothingToMove, "nothing of batch %s is left at its source: it moved with another migration", b.BatchKey)
+	}
+	tx := &commitTx{quotaAt: -1, markers: map[int]bool{}, mini: mini}
+	if err := s.batchWrite(tx, b, c.Deadline, c.Audit.At); err != nil {
+		return err
+	}
+	brings, err := s.targetWrite(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	if err := s.quotaWrites(ctx, tx, c, brings); err != nil {
+		return err
+	}
+	ev := c.Audit
+	ev.Detail = map[string]any{"miniPrograms": mini}
+	for k, v := range c.Audit.Detail {
+		ev.Detail[k] = v
+	}
+	audit, err := s.auditPut(ev, auditSeq(ev))
+	if err != nil {
+		return err
+	}
+	tx.writes = append(tx.writes, audit)
+
+	err = s.transact(ctx, tx.writes)
+	if err == nil {
+		return nil
+	}
+	failed := conditionFailures(err)
+	for i := range tx.markers {
+		if failed[i] {
+			return errReadAgain
+		}
+	}
+	switch {
+	case failed[0]:
+		return migration.Errorf(migration.CodeWrongStep, "batch is no longer awaiting confirmation")
+	case tx.quotaAt >= 0 && failed[tx.quotaAt]:
+		return quotaExceeded(b, c.QuotaLimit, mini)
+	case failed[tx.targetAt] && c.NewAccount != nil:
+		return notEligible(b) // an account with the new account's id exists
+	case failed[tx.targetAt]:
+		return errReadAgain // changed since read: the next read decides
+	}
+	return cancelled(err, "the commit")
+}
+
+func quotaExceeded(b migration.Batch, limit, mini int) error {
+	return migration.Errorf(migration.CodeQuotaExceeded, "subject %s may hold at most %d mini-programs on the developer platform; with what it holds already, this batch's %d do not fit",
+		b.SubjectID, limit, mini)
+}
+
+// batchWrite is action 0: the batch AWAITING_CONFIRMATION -> COMMITTING.
+func (s *Store) batchWrite(tx *commitTx, b migration.Batch, deadline time.Time, at string) error {
 	upd := expression.Set(expression.Name("state"), expression.Value(migration.Committing)).
 		Set(expression.Name("updatedAt"), expression.Value(at)).
-		Set(expression.Name("commitDeadline"), expression.Value(c.Deadline.UTC().Format(time.RFC3339))).
+		Set(expression.Name("commitDeadline"), expression.Value(deadline.UTC().Format(time.RFC3339))).
 		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(migration.Committing))).
 		Set(expression.Name(attrGSI2SK), expression.Value(at+"#"+b.MigrationID+"#"+b.BatchID))
 	// The target must still be the one the caller read: a target changed in
 	// between makes this confirmation stale.
 	cond := expression.Name("state").Equal(expression.Value(migration.AwaitingConfirmation)).
 		And(expression.Name("targetAccountId").Equal(expression.Value(b.TargetAccountID)))
-	batchExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return err
 	}
-	writes := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
-		UpdateExpression: batchExpr.Update(), ConditionExpression: batchExpr.Condition(),
-		ExpressionAttributeNames: batchExpr.Names(), ExpressionAttributeValues: batchExpr.Values()}}}
-	quotaAt, targetAt := -1, -1
+	tx.writes = append(tx.writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
+	return nil
+}
 
-	if c.QuotaLimit > 0 && b.MiniPrograms > 0 {
-		used := expression.Name("used")
-		qcond := expression.AttributeNotExists(used).Or(used.LessThanEqual(expression.Value(c.QuotaLimit - b.MiniPrograms)))
-		qexpr, err := expression.NewBuilder().
-			WithUpdate(expression.Add(used, expression.Value(b.MiniPrograms)).Set(expression.Name("limit"), expression.Value(c.QuotaLimit))).
-			WithCondition(qcond).Build()
-		if err != nil {
-			return err
-		}
-		quotaAt = len(writes)
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(quotaPK(b.SubjectID), quotaSK),
-			UpdateExpression: qexpr.Update(), ConditionExpression: qexpr.Condition(),
-			ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()}})
-	}
-
-	targetAt = len(writes)
+// targetWrite creates or binds the target account. brings is what an existing
+// account bound to the subject for the first time already holds: it joins the
+// subject's count in this transaction.
+func (s *Store) targetWrite(ctx context.Context, tx *commitTx, c migration.CommitStart) (brings int, err error) {
+	b := c.Batch
+	tx.targetAt = len(tx.writes)
 	if c.NewAccount != nil {
 		av, err := targetRecord(*c.NewAccount)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		nexpr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
 		if err != nil {
-			return err
+			return 0, err
 		}
-		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+		tx.writes = append(tx.writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 			ConditionExpression: nexpr.Condition(), ExpressionAttributeNames: nexpr.Names()}})
-	} else {
-		subject := expression.Name("subjectId")
-		tcond := expression.AttributeExists(expression.Name(attrPK)).
-			And(expression.Name("login").Equal(expression.Value(b.Login))).
-			And(expression.Name("onboarding").In(expression.Value(migration.OnboardingApplied), expression.Value(migration.OnboardingCompleted))).
-			And(expression.AttributeNotExists(subject).Or(subject.Equal(expression.Value(b.SubjectID))))
-		texpr, err := expression.NewBuilder().WithUpdate(expression.Set(subject, expression.Value(b.SubjectID))).WithCondition(tcond).Build()
-		if err != nil {
-			return err
-		}
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(targetPK(b.TargetPlatform, b.TargetAccountID), metaSK),
-			UpdateExpression: texpr.Update(), ConditionExpression: texpr.Condition(),
-			ExpressionAttributeNames: texpr.Names(), ExpressionAttributeValues: texpr.Values()}})
+		return 0, nil
 	}
+	acct, err := s.TargetAccount(ctx, b.TargetPlatform, b.TargetAccountID)
+	if migration.IsCode(err, migration.CodeNotFound) {
+		return 0, notEligible(b)
+	} else if err != nil {
+		return 0, err
+	}
+	if migration.CheckTarget(acct, b.Login, b.TargetPlatform, b.SubjectID) != nil {
+		return 0, notEligible(b)
+	}
+	// The account as read, held by the condition: unbound, or bound to this
+	// very subject (older records may say "personal").
+	subject := expression.Name("subjectId")
+	tcond := expression.Name("login").Equal(expression.Value(b.Login)).
+		And(expression.Name("onboarding").In(expression.Value(migration.OnboardingApplied), expression.Value(migration.OnboardingCompleted)))
+	if acct.SubjectID == "" {
+		tcond = tcond.And(expression.AttributeNotExists(subject))
+		if c.BindSubject != "" {
+			brings = acct.MiniPrograms
+		}
+	} else {
+		tcond = tcond.And(subject.Equal(expression.Value(acct.SubjectID)))
+	}
+	builder := expression.NewBuilder().WithCondition(tcond)
+	if c.BindSubject != "" {
+		builder = builder.WithUpdate(expression.Set(subject, expression.Value(c.BindSubject)))
+	}
+	texpr, err := builder.Build()
+	if err != nil {
+		return 0, err
+	}
+	tk := key(targetPK(b.TargetPlatform, b.TargetAccountID), metaSK)
+	if c.BindSubject == "" {
+		tx.writes = append(tx.writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: tk,
+			ConditionExpression: texpr.Condition(), ExpressionAttributeNames: texpr.Names(), ExpressionAttributeValues: texpr.Values()}})
+		return 0, nil
+	}
+	tx.writes = append(tx.writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: tk,
+		UpdateExpression: texpr.Update(), ConditionExpression: texpr.Condition(),
+		ExpressionAttributeNames: texpr.Names(), ExpressionAttributeValues: texpr.Values()}})
+	return brings, nil
+}
 
-	audit, err := s.auditPut(c.Audit, auditSeq(c.Audit))
+func notEligible(b migration.Batch) error {
+	return migration.Errorf(migration.CodeTargetNotEligible, "account %s can no longer receive subject %s", b.TargetAccountID, b.SubjectID)
+}
+
+// maxAbsorbed bounds the holdings one commit absorbs (100 actions per
+// transaction); any left over are absorbed by the subject's next commits.
+const maxAbsorbed = 90
+
+// quotaWrites adds the subject's counter update: the batch's mini-programs
+// (as consistent reads found them), what a first-bound account brings, and
+// what the subject's imported target accounts hold that the counter has not
+// absorbed yet, each absorbed once (a marker put only if absent).
+func (s *Store) quotaWrites(ctx context.Context, tx *commitTx, c migration.CommitStart, brings int) error {
+	if c.QuotaLimit <= 0 || c.BindSubject == "" {
+		return nil
+	}
+	held, absorbed, err := s.holdings(ctx, c.BindSubject)
 	if err != nil {
 		return err
 	}
-	writes = append(writes, audit)
-
-	err = s.transact(ctx, writes)
-	if err == nil {
+	add := tx.mini + brings
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return err
+	}
+	for _, id := range sortedKeys(held) {
+		if absorbed[id] || held[id] == 0 || len(tx.markers) >= maxAbsorbed {
+			continue
+		}
+		tx.markers[len(tx.writes)] = true
+		tx.writes = append(tx.writes, types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
+			Item: key(heldPK(c.BindSubject), absorbedPrefix+id), ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}})
+		add += held[id]
+	}
+	if add == 0 {
 		return nil
 	}
-	failed := conditionFailures(err)
-	switch {
-	case failed[0]:
-		return migration.Errorf(migration.CodeWrongStep, "batch is no longer awaiting confirmation")
-	case quotaAt >= 0 && failed[quotaAt]:
-		return migration.Errorf(migration.CodeQuotaExceeded, "subject %s may hold at most %d mini-programs on the developer platform; this batch brings %d more than fit",
-			b.SubjectID, c.QuotaLimit, b.MiniPrograms)
-	case failed[targetAt]:
-		return migration.Errorf(migration.CodeTargetNotEligible, "account %s can no longer receive subject %s", b.TargetAccountID, b.SubjectID)
+	used := expression.Name("used")
+	builder := expression.NewBuilder().WithUpdate(expression.Add(used, expression.Value(add)).Set(expression.Name("limit"), expression.Value(c.QuotaLimit)))
+	if tx.mini > 0 {
+		// Only a batch that brings mini-programs is held to the limit: what
+		// the subject held before is counted, never refused.
+		room := c.QuotaLimit - add
+		if room < 0 {
+			return quotaExceeded(c.Batch, c.QuotaLimit, tx.mini)
+		}
+		builder = builder.WithCondition(expression.AttributeNotExists(used).Or(used.LessThanEqual(expression.Value(room))))
 	}
-	return cancelled(err, "the commit")
+	qexpr, err := builder.Build()
+	if err != nil {
+		return err
+	}
+	tx.quotaAt = len(tx.writes)
+	tx.writes = append(tx.writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(quotaPK(c.BindSubject), quotaSK),
+		UpdateExpression: qexpr.Update(), ConditionExpression: qexpr.Condition(),
+		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()}})
+	return nil
+}
+
+// Holdings of a subject's target accounts on developer, as imported (one row
+// per account, HELD#<subject> / developer#<id>), and the markers of those the
+// quota counter absorbed already (absorbed#developer#<id>).
+const (
+	heldPrefix     = "developer#"
+	absorbedPrefix = "absorbed#developer#"
+)
+
+func heldPK(subjectID string) string { return "HELD#" + subjectID }
+
+// heldRow is the import's row for a target account that arrives bound to a
+// subject holding mini-programs; nil when there is nothing to count.
+func heldRow(t migration.TargetAccount) (map[string]types.AttributeValue, error) {
+	if t.Platform != migration.TargetDeveloper || t.SubjectID == "" || t.MiniPrograms <= 0 {
+		return nil, nil
+	}
+	return record(struct {
+		MiniPrograms int `dynamodbav:"miniprograms"`
+	}{t.MiniPrograms}, map[string]string{attrPK: heldPK(t.SubjectID), attrSK: heldPrefix + t.ID})
+}
+
+func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
+	rows, err := s.queryAll(ctx, heldPK(subjectID), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	held, absorbed = map[string]int{}, map[string]bool{}
+	for _, row := range rows {
+		sk := stringAttr(row, attrSK)
+		switch {
+		case strings.HasPrefix(sk, absorbedPrefix):
+			absorbed[strings.TrimPrefix(sk, absorbedPrefix)] = true
+		case strings.HasPrefix(sk, heldPrefix):
+			var h struct {
+				MiniPrograms int `dynamodbav:"miniprograms"`
+			}
+			if err := attributevalue.UnmarshalMap(row, &h); err != nil {
+				return nil, nil, err
+			}
+			held[strings.TrimPrefix(sk, heldPrefix)] = h.MiniPrograms
+		}
+	}
+	return held, absorbed, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// stillHeld reads, consistently, what of the batch its source still holds:
+// the mini-programs it brings, and whether anything at all is left. The
+// index only proposes candidates (it may lag and list an item that moved a
+// moment ago; an item's type and kind never change, so the index may say
+// which are mini-programs); each item's own record decides. Mini-programs
+// are read in full (a subject holds at most 10); of the rest, the first item
+// still held is enough.
+func (s *Store) stillHeld(ctx context.Context, b migration.Batch) (left bool, mini int, err error) {
+	src := b.SourceHolder()
+	held := func(it migration.Item) bool { return it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" }
+	if len(b.Probe) > 0 {
+		// The batch's own probe: every mini-program it was planned with and a
+		// few other items; no index query (in moto, one costs seconds on a
+		// large table).
+		keys := make([]map[string]types.AttributeValue, len(b.Probe))
+		for i, k := range b.Probe {
+			keys[i] = key("ITEM#"+k, metaSK)
+		}
+		err := s.readEach(ctx, keys, func(it migration.Item) bool {
+			if held(it) {
+				left = true
+				if it.IsMiniProgram() {
+					mini++
+				}
+			}
+			return true
+		})
+		if err != nil || left || b.Total <= len(b.Probe) {
+			return left, mini, err
+		}
+	}
+	// Apps first: they hold every mini-program, and one app still held is
+	// enough to know the batch is not empty.
+	minis, apps, err := s.indexed(ctx, src, batchPrefix(b.BatchKey)+string(migration.ItemApp)+"#")
+	if err != nil {
+		return false, 0, err
+	}
+	err = s.readEach(ctx, minis, func(it migration.Item) bool {
+		if held(it) && it.IsMiniProgram() {
+			mini++
+		}
+		return true
+	})
+	if err != nil || mini > 0 {
+		return mini > 0, mini, err
+	}
+	check := func(it migration.Item) bool {
+		left = held(it)
+		return !left
+	}
+	if err := s.readEach(ctx, apps, check); err != nil || left {
+		return left, 0, err
+	}
+	// No app left: any other item of the batch, a page at a time.
+	_, rest, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
+	if err != nil {
+		return false, 0, err
+	}
+	return left, 0, s.readEach(ctx, rest, check)
+}
+
+// indexed lists the keys the index files under holder and prefix: the
+// mini-programs apart (an item's type and kind never change, so the lagging
+// index may say which they are).
+func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(holder))).And(expression.Key(attrGSI1SK).BeginsWith(prefix))
+	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("kind"))).Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
+		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
+		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, storeErr(err)
+		}
+		for _, row := range page.Items {
+			k := key(stringAttr(row, attrPK), metaSK)
+			if stringAttr(row, "type") == string(migration.ItemApp) && stringAttr(row, "kind") == string(migration.AppMiniprogram) {
+				minis = append(minis, k)
+			} else {
+				others = append(others, k)
+			}
+		}
+	}
+	return minis, others, nil
+}
+
+// readEach reads the records of keys consistently, 100 at a time
+// (BatchGetItem's limit), and hands each item to each until it returns false.
+func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeValue, each func(migration.Item) bool) error {
+	for start := 0; start < len(keys); start += 100 {
+		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var it migration.Item
+			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
+				return err
+			}
+			if !each(it) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// batchGet reads up to 100 records consistently, asking again for what
+// DynamoDB leaves unprocessed, with a growing pause.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	pending := keys
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 8 {
+			return nil, migration.Errorf(migration.CodeUnavailable, "%d reads left unprocessed; try again", len(pending))
+		}
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
+			}
+		}
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}}})
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = append(out, res.Responses[s.table]...)
+		pending = res.UnprocessedKeys[s.table].Keys
+	}
+	return out, nil
 }
 
 func targetRecord(t migration.TargetAccount) (map[string]types.AttributeValue, error) {

@@ -70,6 +70,7 @@ type recordingSignaller struct {
 	mu        sync.Mutex
 	succeeded []string
 	failed    []string
+	errorType map[string]string // failed token -> error type
 }
 
 func (r *recordingSignaller) Succeed(_ context.Context, token string, _ any) error {
@@ -79,10 +80,14 @@ func (r *recordingSignaller) Succeed(_ context.Context, token string, _ any) err
 	return nil
 }
 
-func (r *recordingSignaller) Fail(_ context.Context, token, _, _ string) error {
+func (r *recordingSignaller) Fail(_ context.Context, token, errorType, _ string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failed = append(r.failed, token)
+	if r.errorType == nil {
+		r.errorType = map[string]string{}
+	}
+	r.errorType[token] = errorType
 	return nil
 }
 
@@ -123,6 +128,12 @@ func (f *fixture) miniprograms(p migration.SourcePlatform, account, subjectID, p
 
 func (f *fixture) target(p migration.TargetPlatform, id, login string, onb migration.Onboarding, subjectID string) *fixture {
 	f.TargetAccounts = append(f.TargetAccounts, migration.TargetAccount{Platform: p, ID: id, Login: login, Onboarding: onb, SubjectID: subjectID})
+	return f
+}
+
+// held sets how many mini-programs the last target account already holds.
+func (f *fixture) held(n int) *fixture {
+	f.TargetAccounts[len(f.TargetAccounts)-1].MiniPrograms = n
 	return f
 }
 

@@ -57,6 +57,11 @@ func (s *Store) ImportSnapshot(ctx context.Context, snap *migration.Snapshot) er
 			return err
 		}
 		rows = append(rows, av)
+		if hr, err := heldRow(t); err != nil {
+			return err
+		} else if hr != nil {
+			rows = append(rows, hr) // its holdings count against the subject's quota
+		}
 	}
 	return s.batchPut(ctx, rows)
 }

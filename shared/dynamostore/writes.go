@@ -228,7 +228,16 @@ func (s *Store) Transition(ctx context.Context, t migration.Transition) (migrati
 	} else if t.To == migration.Committed {
 		upd = upd.Remove(expression.Name("error")) // a stall that ops resumed is over
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(stateIn(t.From)).Build()
+	cond := stateIn(t.From)
+	if t.LastRefusal != nil {
+		upd = upd.Set(expression.Name("lastRefusal"), expression.Value(t.LastRefusal))
+	}
+	if t.ClearTarget != "" {
+		// Only the target that was refused: a newer choice stays.
+		upd = upd.Remove(expression.Name("target")).Remove(expression.Name("targetAccountId"))
+		cond = cond.And(expression.Name("targetAccountId").Equal(expression.Value(t.ClearTarget)))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return migration.Batch{}, err
 	}

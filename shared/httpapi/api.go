@@ -193,9 +193,10 @@ func (a *API) fail(ctx context.Context, log *slog.Logger, r *request, err error)
 	}
 	metrics.RequestFailed(ctx, r.reqID, r.ev.RouteKey, string(code), status)
 	if r.ev.RouteKey == "POST /v1/migrations/{migrationId}/batches/{batchId}/commit" &&
-		(code == migration.CodeQuotaExceeded || code == migration.CodeTargetNotEligible) {
+		(code == migration.CodeQuotaExceeded || code == migration.CodeNothingToMove) {
 		// A confirmation refused by a rule ends the batch FAILED (Migrator.confirm
-		// refuses it); count it with the workflow's failed batches.
+		// refuses it; a taken target only sends it back to AWAITING_TARGET);
+		// count it with the workflow's failed batches.
 		metrics.BatchFailed(ctx, r.param("migrationId"), r.param("batchId"), string(code))
 	}
 	var body errorBody

@@ -40,6 +40,7 @@ var statusOf = map[migration.Code]int{
 	codeUnsupportedMedia:                   http.StatusUnsupportedMediaType,
 	migration.CodeTargetNotEligible:        http.StatusUnprocessableEntity,
 	migration.CodeQuotaExceeded:            http.StatusUnprocessableEntity,
+	migration.CodeNothingToMove:            http.StatusUnprocessableEntity,
 	migration.CodeNoMigrationNeeded:        http.StatusUnprocessableEntity,
 	migration.CodeIdempotencyMismatch:      http.StatusUnprocessableEntity,
 	migration.CodeUnavailable:              http.StatusServiceUnavailable,

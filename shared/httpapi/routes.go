@@ -93,6 +93,7 @@ type batchView struct {
 	Counts          migration.Counts         `json:"counts"`
 	Agreement       *agreementView           `json:"agreement,omitempty"`
 	Error           *migration.BatchError    `json:"error,omitempty"`
+	LastRefusal     *migration.BatchError    `json:"lastRefusal,omitempty"` // a taken target: choose again
 	UpdatedAt       string                   `json:"updatedAt"`
 	// ExpiresAt is the batch's one deadline, shown while it waits on the developer.
 	ExpiresAt string `json:"expiresAt,omitempty"`
@@ -108,7 +109,7 @@ type agreementView struct {
 func viewBatch(b migration.Batch) batchView {
 	v := batchView{BatchID: b.BatchID, BatchKey: b.BatchKey, SubjectID: b.SubjectID, TargetPlatform: b.TargetPlatform, State: b.State,
 		NextAction: migration.NextAction(b.State), Target: b.Target, Progress: progressView{Moved: b.Moved, Total: b.Total},
-		Counts: b.Counts, Error: b.Error, UpdatedAt: b.UpdatedAt}
+		Counts: b.Counts, Error: b.Error, LastRefusal: b.LastRefusal, UpdatedAt: b.UpdatedAt}
 	if b.State.PastPointOfNoReturn() || b.Target != nil {
 		v.TargetAccountID = b.TargetAccountID
 	}

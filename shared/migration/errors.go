@@ -27,6 +27,7 @@ const (
 	CodeMoveStalled              Code = "MOVE_STALLED" // a move failed for good; the batch stays COMMITTING until ops resume it
 	CodeWorkflowNotStarted       Code = "WORKFLOW_NOT_STARTED"
 	CodeAssetConflict            Code = "ASSET_CONFLICT"
+	CodeNothingToMove            Code = "NOTHING_TO_MOVE"
 	CodeUnavailable              Code = "UNAVAILABLE"
 	CodeInternal                 Code = "INTERNAL"
 )

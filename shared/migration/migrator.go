@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 )
@@ -233,12 +235,16 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	if err != nil {
 		return BeginResult{}, err
 	}
-	selected, err := plan.Select(in.BatchKeys)
-	if err != nil {
-		return BeginResult{}, err
-	}
 	if in.Ops != nil {
-		if err := in.Ops.validate(plan); err != nil {
+		if err := in.Ops.validate(plan, in.BatchKeys); err != nil {
+			return BeginResult{}, err
+		}
+	}
+	var selected []PlannedBatch
+	if plan.Eligible {
+		// An account that needs no migration ends NO_MIGRATION_NEEDED
+		// whatever batch keys were asked for: there is nothing to select.
+		if selected, err = plan.Select(in.BatchKeys); err != nil {
 			return BeginResult{}, err
 		}
 	}
@@ -258,6 +264,9 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 		b := Batch{MigrationID: m.MigrationID, BatchID: BatchID(m.MigrationID, pb.BatchKey), BatchKey: pb.BatchKey,
 			SubjectID: pb.SubjectID, TargetPlatform: pb.TargetPlatform, Source: in.Source, Login: acct.Login,
 			State: AwaitingAgreement, Counts: pb.Counts, Total: pb.Moves, MiniPrograms: pb.MiniPrograms, CreatedAt: at, UpdatedAt: at, ExpiresAt: expiresAt}
+		if pb.MiniPrograms <= maxProbedMini {
+			b.Probe = plan.Probes[pb.BatchKey]
+		}
 		if pb.SubjectID != PersonalSubject {
 			sub, err := s.Store.Subject(ctx, pb.SubjectID)
 			if err != nil {
@@ -284,7 +293,7 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs}, nil
 }
 
-func (o *OpsInstructions) validate(plan Plan) error {
+func (o *OpsInstructions) validate(plan Plan, batchKeys []string) error {
 	if o.Agreement != nil {
 		if o.Agreement.Version != CurrentAgreement().Version {
 			return Errorf(CodeAgreementVersionMismatch, "the agreement in force is version %s", CurrentAgreement().Version)
@@ -292,20 +301,57 @@ func (o *OpsInstructions) validate(plan Plan) error {
 		if o.Agreement.AcceptedBy == "" || o.Agreement.Evidence == "" {
 			return Errorf(CodeInvalidInput, "an ops agreement needs acceptedBy and evidence")
 		}
+		// The acceptance binds to this version's text, whatever is in force
+		// when the wait applies it.
+		o.Agreement.SHA256 = CurrentAgreement().SHA256
+	}
+	if err := o.targetsSelected(batchKeys); err != nil {
+		return err
 	}
 	keys := map[string]bool{}
 	for _, b := range plan.Batches {
 		keys[b.BatchKey] = true
 	}
-	for k, t := range o.Targets {
-		if !keys[k] {
+	for _, k := range sortedKeys(o.Targets) {
+		if plan.Eligible && !keys[k] {
 			return Errorf(CodeUnknownBatch, "targets names batch %q, which is not in this account's plan", k)
 		}
-		if err := t.Validate(); err != nil {
+		if err := o.Targets[k].Validate(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// targetsSelected refuses targets for batches that batchKeys leaves out: they
+// would be silently ignored.
+func (o *OpsInstructions) targetsSelected(batchKeys []string) error {
+	if len(batchKeys) == 0 {
+		return nil
+	}
+	in := make(map[string]bool, len(batchKeys))
+	for _, k := range batchKeys {
+		in[k] = true
+	}
+	var out []string
+	for _, k := range sortedKeys(o.Targets) {
+		if !in[k] {
+			out = append(out, k)
+		}
+	}
+	if len(out) > 0 {
+		return Errorf(CodeInvalidInput, "targets names batches that batchKeys does not select: %s", strings.Join(out, ", "))
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // StartResult is what POST /v1/migrations answers.
@@ -614,12 +660,29 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	return nb, err
 }
 
-// acceptByOps applies an agreement pre-recorded in the execution input.
+// acceptByOps applies an agreement pre-recorded in the execution input. It
+// records the version with that version's own hash (taken when the input was
+// checked); a version no longer in force is not applied: the developer
+// accepts the one in force. An acceptance that got there first (the
+// developer's own) is a success: the batch is past the step, recorded once.
 func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch, error) {
-	a := CurrentAgreement()
-	acc := &Acceptance{Version: m.Ops.Agreement.Version, SHA256: a.SHA256, AcceptedBy: m.Ops.Agreement.AcceptedBy,
-		AcceptedAt: s.stamp(), Evidence: m.Ops.Agreement.Evidence, Channel: "ops:" + m.RequestedBy}
-	return s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	oa := *m.Ops.Agreement
+	if oa.SHA256 == "" && oa.Version == CurrentAgreement().Version {
+		oa.SHA256 = CurrentAgreement().SHA256 // recorded before the hash was kept; one version, one text
+	}
+	if err := CheckAcceptance(oa.Version, oa.SHA256); err != nil {
+		slog.WarnContext(ctx, "ops agreement not applied", "migrationId", b.MigrationID, "batchId", b.BatchID, "version", oa.Version, "error", err)
+		return b, nil
+	}
+	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, AcceptedBy: oa.AcceptedBy,
+		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
+	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	if IsCode(err, CodeWrongStep) {
+		if cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID); rerr == nil && cur.Agreement != nil && StepAgreement.Done(cur.State) {
+			return cur, nil
+		}
+	}
+	return nb, err
 }
 
 // advance moves a batch past a step and wakes the workflow's wait for it.
@@ -749,30 +812,86 @@ func (s *Migrator) confirm(ctx context.Context, b Batch, actor string) (Batch, e
 		Audit: AuditEvent{At: s.stamp(), Event: EventCommitStarted, Account: b.Source.String(), MigrationID: b.MigrationID,
 			BatchID: b.BatchID, BatchKey: b.BatchKey, From: AwaitingConfirmation, To: Committing, Actor: actor, Target: b.Target,
 			Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
-	if b.TargetPlatform == TargetDeveloper && b.MiniPrograms > 0 {
+	if b.TargetPlatform == TargetDeveloper {
+		// The store counts the mini-programs it finds still held by the
+		// source, with the subject's existing holdings, against this limit.
 		c.QuotaLimit = MiniProgramQuota(b.SubjectKind)
-		if b.MiniPrograms > c.QuotaLimit {
-			return s.refuse(ctx, b, Errorf(CodeQuotaExceeded, "subject %s may hold at most %d mini-programs; this batch has %d", b.SubjectID, c.QuotaLimit, b.MiniPrograms))
-		}
 	}
+	bind, err := s.bindable(ctx, b.SubjectID)
+	if err != nil {
+		return Batch{}, err
+	}
+	c.BindSubject = bind
 	if b.Target != nil && b.Target.Mode == TargetModeNew {
-		c.NewAccount = &TargetAccount{Platform: b.TargetPlatform, ID: b.TargetAccountID, Login: b.Login, Onboarding: OnboardingCompleted, SubjectID: b.SubjectID}
+		c.NewAccount = &TargetAccount{Platform: b.TargetPlatform, ID: b.TargetAccountID, Login: b.Login, Onboarding: OnboardingCompleted, SubjectID: bind}
 	}
-	err := s.Store.PassPointOfNoReturn(ctx, c)
+	err = s.Store.PassPointOfNoReturn(ctx, c)
 	switch {
 	case err == nil:
-	case IsCode(err, CodeQuotaExceeded), IsCode(err, CodeTargetNotEligible):
-		return s.refuse(ctx, b, err)
-	case IsCode(err, CodeWrongStep):
+	case IsCode(err, CodeTargetNotEligible):
+		return s.retarget(ctx, b, err)
+	case IsCode(err, CodeQuotaExceeded), IsCode(err, CodeNothingToMove), IsCode(err, CodeWrongStep):
 		cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
 		if rerr == nil && cur.State.PastPointOfNoReturn() {
 			return cur, nil // a second click, or a retry: the first one passed
 		}
-		return Batch{}, err
+		if IsCode(err, CodeWrongStep) {
+			return Batch{}, err
+		}
+		return s.refuse(ctx, b, err)
 	default:
 		return Batch{}, err
 	}
 	return s.wake(ctx, b.MigrationID, b.BatchID, StepConfirmation)
+}
+
+// bindable is the subject a commit binds to its target account: none for a
+// personal batch or a subject that is not certified (CONTRACT.md §4).
+func (s *Migrator) bindable(ctx context.Context, subjectID string) (string, error) {
+	if subjectID == "" || subjectID == PersonalSubject {
+		return "", nil
+	}
+	sub, err := s.Store.Subject(ctx, subjectID)
+	if err != nil {
+		return "", err
+	}
+	if !sub.Certified {
+		return "", nil
+	}
+	return subjectID, nil
+}
+
+// retarget sends a batch whose target was taken at the point of no return (a
+// sibling bound the account to another subject first) back to
+// AWAITING_TARGET, nothing moved, the reason on the batch; a parked wait for
+// its confirmation ends with TargetTaken so the workflow waits for a target
+// again. The caller still gets the refusal.
+func (s *Migrator) retarget(ctx context.Context, b Batch, cause error) (Batch, error) {
+	var ce *Error
+	if !errors.As(cause, &ce) {
+		return Batch{}, cause
+	}
+	be := &BatchError{Code: ce.Code, Message: ce.Message}
+	t := Transition{MigrationID: b.MigrationID, BatchID: b.BatchID, From: []BatchState{AwaitingConfirmation}, To: AwaitingTarget,
+		LastRefusal: be, ClearTarget: b.TargetAccountID,
+		Audit: AuditEvent{At: s.stamp(), Event: EventTargetRefused, Account: b.Source.String(), MigrationID: b.MigrationID,
+			BatchID: b.BatchID, BatchKey: b.BatchKey, From: AwaitingConfirmation, To: AwaitingTarget, Target: b.Target, Error: be}}
+	if _, err := s.Store.Transition(ctx, t); err != nil && !IsCode(err, CodeWrongStep) {
+		return Batch{}, err
+	}
+	cur, err := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	if cur.State.PastPointOfNoReturn() {
+		return cur, nil // another click passed first; this one read the account after
+	}
+	if tok := cur.Tokens[StepConfirmation]; tok != "" && cur.State == AwaitingTarget && s.Signal != nil {
+		if err := s.Signal.Fail(ctx, tok, TargetTakenErrorType, s.targetTakenCause(cur)); err != nil {
+			slog.WarnContext(ctx, "signal parked wait", "migrationId", b.MigrationID, "batchId", b.BatchID, "error", err)
+		}
+	}
+	return Batch{}, cause
 }
 
 func (s *Migrator) commitOverdue() time.Duration {
@@ -859,6 +978,19 @@ func (s *Migrator) Stall(ctx context.Context, migrationID, batchID string, code 
 // has ended without committing.
 const BatchClosedErrorType = "BatchClosed"
 
+// TargetTakenErrorType is the error the workflow's confirmation wait sees
+// when the batch went back to AWAITING_TARGET (its target was taken at the
+// point of no return): the workflow waits for a target again.
+const TargetTakenErrorType = "TargetTaken"
+
+// targetTakenCause is the cause of a TargetTaken failure: the deadline of the
+// target wait the workflow goes back to (it reads it as JSON), so the batch's
+// one deadline holds on that path too.
+func (s *Migrator) targetTakenCause(b Batch) string {
+	out, _ := json.Marshal(s.waitDeadline(b))
+	return string(out)
+}
+
 // ---- Workflow waits -----------------------------------------------------------------
 
 // Await parks the workflow's wait for a step. First it applies what ops
@@ -883,6 +1015,8 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 		return b, err
 	}
 	switch {
+	case step == StepConfirmation && b.State == AwaitingTarget:
+		return b, s.Signal.Fail(ctx, token, TargetTakenErrorType, s.targetTakenCause(b))
 	case step.Done(b.State):
 		return b, s.Signal.Succeed(ctx, token, s.waitDeadline(b))
 	case b.State.Final():
@@ -903,7 +1037,9 @@ func (s *Migrator) applyOps(ctx context.Context, m Migration, b Batch, step Step
 	case step == StepAgreement && m.Ops.Agreement != nil:
 		return s.acceptByOps(ctx, b, m)
 	case step == StepTarget:
-		if t, ok := m.Ops.Targets[b.BatchKey]; ok {
+		// Ops targets apply once: a target taken at the point of no return
+		// is the developer's choice to make again.
+		if t, ok := m.Ops.Targets[b.BatchKey]; ok && b.LastRefusal == nil {
 			nb, err := s.selectTarget(ctx, b, t)
 			if IsCode(err, CodeTargetNotEligible) {
 				return s.refuse(ctx, b, err)
@@ -911,7 +1047,18 @@ func (s *Migrator) applyOps(ctx context.Context, m Migration, b Batch, step Step
 			return nb, err
 		}
 	case step == StepConfirmation && m.Ops.Confirm:
-		return s.confirm(ctx, b, m.RequestedBy)
+		// Ops confirm only what they targeted, and only while the batch still
+		// has that target: any other batch waits for the developer.
+		t, ok := m.Ops.Targets[b.BatchKey]
+		if !ok || b.Target == nil || *b.Target != t || b.LastRefusal != nil {
+			return b, nil
+		}
+		nb, err := s.confirm(ctx, b, m.RequestedBy)
+		if IsCode(err, CodeTargetNotEligible) {
+			// Back in AWAITING_TARGET: the wait ends with TargetTaken below.
+			return s.Store.Batch(ctx, b.MigrationID, b.BatchID)
+		}
+		return nb, err
 	}
 	return b, nil
 }

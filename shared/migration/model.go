@@ -35,6 +35,9 @@ type OpsAgreement struct {
 	Version    string `json:"version" dynamodbav:"version"`
 	AcceptedBy string `json:"acceptedBy" dynamodbav:"acceptedBy"`
 	Evidence   string `json:"evidence" dynamodbav:"evidence"`
+	// SHA256 is the hash of Version's text, taken when the input was checked
+	// against the agreement in force; ops cannot set it (json "-").
+	SHA256 string `json:"-" dynamodbav:"sha256,omitempty"`
 }
 
 // BatchError is why a batch FAILED.
@@ -72,6 +75,12 @@ type Batch struct {
 	ExpiresAt string `json:"expiresAt,omitempty" dynamodbav:"waitDeadline,omitempty"`
 	// Task tokens of the workflow's parked waits, one per step. Never shown.
 	Tokens map[Step]string `json:"-" dynamodbav:"-"`
+	// LastRefusal is why the point of no return last sent the batch back to
+	// AWAITING_TARGET (its target was taken): nothing moved, choose again.
+	LastRefusal *BatchError `json:"lastRefusal,omitempty" dynamodbav:"lastRefusal,omitempty"`
+	// Probe is the item keys ("<type>#<id>") the point of no return reads
+	// again: all its mini-programs and a few others (PlannedBatch.Probe).
+	Probe []string `json:"-" dynamodbav:"probe,omitempty"`
 }
 
 // SourceHolder is the holder string of the batch's old-platform account.
@@ -127,6 +136,7 @@ const (
 	EventAgreementViewed   = "AGREEMENT_VIEWED"
 	EventAgreementAccepted = "AGREEMENT_ACCEPTED"
 	EventTargetSelected    = "TARGET_SELECTED"
+	EventTargetRefused     = "TARGET_REFUSED" // back to AWAITING_TARGET at the point of no return
 	EventCommitStarted     = "COMMIT_STARTED" // the point of no return
 	EventBatchCommitted    = "BATCH_COMMITTED"
 	EventBatchFailed       = "BATCH_FAILED"

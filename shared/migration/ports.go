@@ -44,7 +44,9 @@ type Store interface {
 	// PassPointOfNoReturn is the one transaction after which the batch only
 	// moves forward: AWAITING_CONFIRMATION -> COMMITTING, the subject's quota
 	// reserved, the target account created or bound to the subject, the audit
-	// event written. Codes: QUOTA_EXCEEDED, TARGET_NOT_ELIGIBLE, WRONG_STEP.
+	// event written. What it reserves counts only the items that consistent
+	// reads find still held by the source. Codes: QUOTA_EXCEEDED,
+	// TARGET_NOT_ELIGIBLE, NOTHING_TO_MOVE, WRONG_STEP.
 	PassPointOfNoReturn(ctx context.Context, c CommitStart) error
 	// MoveChunk moves up to max of the batch's remaining items to its target,
 	// each conditioned on still being held by the source. done reports that
@@ -65,16 +67,23 @@ type Transition struct {
 	Target               *Target
 	TargetAccountID      string
 	Error                *BatchError
-	Audit                AuditEvent
+	// LastRefusal is recorded on the batch; with ClearTarget (the target
+	// account that must still be chosen) the target is removed.
+	LastRefusal *BatchError
+	ClearTarget string
+	Audit       AuditEvent
 }
 
 // CommitStart is what the point of no return needs.
 type CommitStart struct {
 	Batch      Batch
-	QuotaLimit int            // mini-programs the subject may hold on developer
-	NewAccount *TargetAccount // set when the batch chose mode "new"
-	Deadline   time.Time      // when a batch still COMMITTING is overdue
-	Audit      AuditEvent
+	QuotaLimit int // mini-programs the subject may hold on developer
+	// BindSubject is the subject the target account gets bound to; "" binds
+	// none (a personal batch, or a subject that is not certified).
+	BindSubject string
+	NewAccount  *TargetAccount // set when the batch chose mode "new"
+	Deadline    time.Time      // when a batch still COMMITTING is overdue
+	Audit       AuditEvent
 }
 
 // Signaller ends a parked wait of the workflow.

@@ -93,6 +93,9 @@ type TargetAccount struct {
 	Login      string         `json:"login" dynamodbav:"login"`
 	Onboarding Onboarding     `json:"onboarding" dynamodbav:"onboarding"`
 	SubjectID  string         `json:"subjectId,omitempty" dynamodbav:"subjectId,omitempty"`
+	// MiniPrograms it already holds on the new platform: they count against
+	// its subject's quota (CONTRACT.md §4).
+	MiniPrograms int `json:"miniprograms,omitempty" dynamodbav:"miniprograms,omitempty"`
 }
 
 type (

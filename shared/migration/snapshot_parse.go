@@ -123,6 +123,7 @@ func (s *Snapshot) Validate() error {
 		at := fmt.Sprintf("subjects[%d] (id %q)", i, x.ID)
 		v.id(at, x.ID)
 		v.unique(at, subjects, x.ID)
+		v.check(at, x.ID != PersonalSubject, "subject id %q is reserved for collaborators without a subject", x.ID)
 		v.check(at, x.Kind == SubjectCompany || x.Kind == SubjectIndividualBusiness || x.Kind == SubjectPerson, "kind %q is not company, individual_business or person", x.Kind)
 	}
 	accounts := map[string]bool{}
@@ -205,6 +206,7 @@ func (s *Snapshot) Validate() error {
 		v.check(at, x.Login != "" && len(x.Login) <= 254, "login must be an email or phone")
 		v.check(at, x.Onboarding == OnboardingNone || x.Onboarding == OnboardingApplied || x.Onboarding == OnboardingCompleted, "onboarding %q is not none, applied or completed", x.Onboarding)
 		v.check(at, x.SubjectID == "" || subjects[x.SubjectID], "subjectId %q is not a subject", x.SubjectID)
+		v.check(at, x.MiniPrograms >= 0 && x.MiniPrograms <= 1000000, "miniprograms must be 0 to 1000000")
 	}
 	return v.err
 }

@@ -130,6 +130,13 @@ type PlannedBatch struct {
 	MiniPrograms int `json:"-"`
 }
 
+// Probe sizes: a subject holds at most 10 mini-programs, so a batch with more
+// is refused whatever its probe says; a few others tell an emptied batch.
+const (
+	maxProbedMini = 100
+	probedOthers  = 25
+)
+
 // Skipped is an item that stays on the old platform, with the reason.
 type Skipped struct {
 	ID     string     `json:"id"`
@@ -143,6 +150,9 @@ type Plan struct {
 	Reason   Code           `json:"reason,omitempty"`
 	Batches  []PlannedBatch `json:"batches"`
 	Skipped  []Skipped      `json:"-"`
+	// Probes is, per batch key, what the point of no return reads again,
+	// consistently: every mini-program (up to maxProbedMini) and a few others.
+	Probes map[string][]string `json:"-"`
 }
 
 // Tally folds one account's placed items (held) and the relations on its apps
@@ -169,6 +179,7 @@ func Tally(held, followers []Item) Plan {
 			continue
 		}
 		b := batch(it.BatchKey)
+		plan.probe(b, it)
 		b.Moves++
 		switch it.Type {
 		case ItemApp:
@@ -204,6 +215,17 @@ func Tally(held, followers []Item) Plan {
 		plan.Reason = CodeNoMigrationNeeded
 	}
 	return plan
+}
+
+// probe adds the item to what the commit reads again (Plan.Probes).
+func (p *Plan) probe(b *PlannedBatch, it Item) {
+	if p.Probes == nil {
+		p.Probes = map[string][]string{}
+	}
+	probe := p.Probes[b.BatchKey]
+	if it.IsMiniProgram() && b.MiniPrograms < maxProbedMini || !it.IsMiniProgram() && len(probe)-b.MiniPrograms < probedOthers {
+		p.Probes[b.BatchKey] = append(probe, it.Key())
+	}
 }
 
 // Select keeps the batches named in keys (all when keys is empty). An unknown

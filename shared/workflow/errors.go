@@ -46,7 +46,7 @@ func boundary(err error) error {
 		return &StoreUnavailable{Message: ce.Message}
 	case migration.CodeInvalidInput, migration.CodeUnknownBatch, migration.CodeAgreementVersionMismatch, migration.CodeNotFound:
 		return &InvalidInput{Code: string(ce.Code), Message: ce.Message}
-	case migration.CodeQuotaExceeded, migration.CodeTargetNotEligible:
+	case migration.CodeQuotaExceeded, migration.CodeTargetNotEligible, migration.CodeNothingToMove:
 		return &BatchClosed{Code: string(ce.Code), Message: ce.Message}
 	case migration.CodeAssetConflict:
 		return &AssetConflict{Message: ce.Message}
