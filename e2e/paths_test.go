@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/stack"
 )
 
 // manySubjects is a snapshot with one account holding one certified
@@ -175,4 +178,70 @@ func TestStalledMoveStrandsNoSibling(t *testing.T) {
 	assert.Equal(t, "COMMITTED", done["state"], "resumed: %s", out)
 	assert.Nil(t, done["error"], "the stall is over")
 	assert.Equal(t, "COMPLETED", alice.do("GET", "/v1/migrations/"+mid, nil).Body["state"])
+}
+
+// A target taken at the point of no return is a choice to make again: the
+// sibling batch bound dev-alice-1 to its subject first, so the second
+// confirmation is refused (422, nothing moved), the batch goes back to
+// AWAITING_TARGET with the reason, and the workflow waits for a new target
+// (TargetTaken → ChooseTargetAgain → AwaitTarget) within the same deadline.
+func TestTakenTargetIsChosenAgainThroughTheWorkflow(t *testing.T) {
+	s := startStack(t, nil, nil)
+	alice := developer(t, s, "microapp", "ma-1001", "alice@example.com")
+	start := alice.do("POST", "/v1/migrations", map[string]any{}, "Idempotency-Key", "start-taken")
+	require.Equal(t, http.StatusAccepted, start.Status, start.Raw)
+	mid := str(start.Body["migrationId"])
+	historyOnFailure(t, s, str(start.Body["executionArn"]))
+	ag := alice.do("GET", "/v1/agreement", nil)
+	base := func(key string) string {
+		return "/v1/migrations/" + mid + "/batches/" + str(alice.batchState(mid, key)["batchId"])
+	}
+	for _, key := range []string{"subj-acme/developer", "subj-bright/developer"} {
+		require.Equal(t, http.StatusOK, alice.do("POST", base(key)+"/agreement", map[string]any{"version": ag.Body["version"], "sha256": ag.Body["sha256"]}).Status)
+		sel := alice.do("PUT", base(key)+"/target", map[string]any{"mode": "existing", "accountId": "dev-alice-1"})
+		require.Equal(t, http.StatusOK, sel.Status, sel.Raw)
+	}
+	require.Equal(t, http.StatusAccepted, alice.do("POST", base("subj-acme/developer")+"/commit", map[string]any{"confirm": true}).Status)
+	taken := alice.do("POST", base("subj-bright/developer")+"/commit", map[string]any{"confirm": true}, "Idempotency-Key", "commit-bright-1")
+	require.Equal(t, http.StatusUnprocessableEntity, taken.Status, taken.Raw)
+	assert.Equal(t, "TARGET_NOT_ELIGIBLE", taken.code())
+	bright := alice.batchState(mid, "subj-bright/developer")
+	assert.Equal(t, "AWAITING_TARGET", bright["state"])
+	assert.Equal(t, "TARGET_NOT_ELIGIBLE", obj(bright["lastRefusal"])["code"], "the status says why")
+	assert.NotEmpty(t, bright["expiresAt"], "still within its deadline")
+
+	// The workflow went back to the target wait: a new choice and a new
+	// confirmation move the batch.
+	sel := alice.do("PUT", base("subj-bright/developer")+"/target", map[string]any{"mode": "new"})
+	require.Equal(t, http.StatusOK, sel.Status, sel.Raw)
+	require.Equal(t, http.StatusAccepted, alice.do("POST", base("subj-bright/developer")+"/commit", map[string]any{"confirm": true}, "Idempotency-Key", "commit-bright-2").Status)
+	eventually(t, 60*time.Second, "the migration to complete", func() bool {
+		return alice.do("GET", "/v1/migrations/"+mid, nil).Body["state"] == "COMPLETED"
+	})
+	for _, key := range []string{"subj-acme/developer", "subj-bright/developer"} {
+		assert.Equal(t, "COMMITTED", alice.batchState(mid, key)["state"], key)
+	}
+	exec := waitExecution(t, s, str(start.Body["executionArn"]), 60*time.Second)
+	assert.Equal(t, "SUCCEEDED", exec["status"])
+}
+
+// historyOnFailure logs the execution's history when the test fails: the
+// only way to see which state went wrong in a run nobody watched.
+func historyOnFailure(t *testing.T, s *stack.Stack, arn string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		hist := awsCLI(t, s, "stepfunctions", "get-execution-history", "--execution-arn", arn)
+		for _, e := range list(hist["events"]) {
+			ev := obj(e)
+			line := fmt.Sprintf("%v %v", ev["id"], ev["type"])
+			for k, v := range ev {
+				if strings.HasSuffix(k, "EventDetails") {
+					line += fmt.Sprintf(" %v", v)
+				}
+			}
+			t.Log(line)
+		}
+	})
 }

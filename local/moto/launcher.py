@@ -214,6 +214,30 @@ def patch_distributed_map_history():
     cls._eval_body = namespace["_eval_body"]
 
 
+# Patch 8 (found here): TimeoutSecondsPath and HeartbeatSecondsPath sample the
+# top of moto's evaluation stack, which is the state's input on a first attempt
+# but something else on a retried one (after Lambda.Unknown, say), so a retried
+# wait fails with States.Runtime "Invalid path '$.deadline.timeoutSeconds'". On
+# AWS both paths read the state's input: sample exactly that.
+def patch_timeout_paths_read_input():
+    from moto.stepfunctions.parser.asl.component.common.timeouts import timeout as tmod, heartbeat as hmod
+
+    for cls in (tmod.TimeoutSecondsPath, hmod.HeartbeatSecondsPath):
+        original = cls._eval_seconds
+        if getattr(original, "_launcher_patched", False) or "string_sampler" not in getattr(cls, "__annotations__", {}):
+            raise SystemExit(f"launcher: {cls.__name__} changed; re-check patch 8")
+
+        def _eval_seconds(self, env, __original=original):
+            env.stack.append(env.states.get_input())
+            try:
+                return __original(self, env)
+            finally:
+                env.stack.pop()
+
+        _eval_seconds._launcher_patched = True
+        cls._eval_seconds = _eval_seconds
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -225,6 +249,7 @@ def main():
     patch_dynamodb_serialise()
     patch_integration_casing()
     patch_distributed_map_history()
+    patch_timeout_paths_read_input()
 
     from moto.server import main as moto_main
 

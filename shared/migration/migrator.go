@@ -1011,6 +1011,12 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 		}
 	}
 	b, parked, err := s.Store.ParkToken(ctx, migrationID, batchID, step, token)
+	// A batch can leave the wait state and come back to it between the park
+	// and the read after it (a taken target sends it back to AWAITING_TARGET,
+	// and a new choice brings it to AWAITING_CONFIRMATION again): park again.
+	for attempt := 0; err == nil && !parked && b.State == step.WaitState() && attempt < 3; attempt++ {
+		b, parked, err = s.Store.ParkToken(ctx, migrationID, batchID, step, token)
+	}
 	if err != nil || parked {
 		return b, err
 	}
