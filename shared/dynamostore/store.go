@@ -35,15 +35,30 @@ type API interface {
 type Store struct {
 	db    API
 	table string
+	audit string // the append-only audit trail's table
 }
 
 var _ migration.Store = (*Store)(nil)
 
-// New returns a store on table.
-func New(client API, table string) *Store { return &Store{db: client, table: table} }
+// New returns a store on table, with the audit trail in the same table until
+// WithAuditTable names its own (as the deployed functions do).
+func New(client API, table string) *Store { return &Store{db: client, table: table, audit: table} }
+
+// WithAuditTable puts the audit trail in a table of its own, where the
+// functions may only add records (template.yaml's AuditTable); "" keeps it.
+func (s *Store) WithAuditTable(name string) *Store {
+	c := *s
+	if name != "" {
+		c.audit = name
+	}
+	return &c
+}
 
 // Table is the table's name.
 func (s *Store) Table() string { return s.table }
+
+// AuditTable is the audit trail's table.
+func (s *Store) AuditTable() string { return s.audit }
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -366,7 +381,8 @@ func (s *Store) HasViewed(ctx context.Context, src migration.AccountRef, version
 
 // AuditTrail pages through an account's audit events, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, src migration.AccountRef, cursor string, limit int) ([]migration.AuditEvent, string, error) {
-	rows, next, err := s.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
+	trail := &Store{db: s.db, table: s.audit, audit: s.audit}
+	rows, next, err := trail.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,7 +14,8 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// auditPut is the append-only audit record: a put that never overwrites.
+// auditPut is the append-only audit record: a put that never overwrites, into
+// the audit table (where the functions' IAM allows nothing but adding).
 func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWriteItem, error) {
 	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: migration.SortableTime(ev.At) + "#" + seq})
 	if err != nil {
@@ -24,7 +25,7 @@ func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWri
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: expr.Condition(),
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.audit, Item: av, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
 }
 
