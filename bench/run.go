@@ -192,7 +192,7 @@ func (e env) runMigration(ctx context.Context, w workload, record, baseline bool
 		}
 	}
 
-	store := dynamostore.New(s.db, s.TableName)
+	store := dynamostore.New(s.db, s.TableName).WithAuditTable(s.AuditTableName)
 	if err := r.readAudit(ctx, store, w.Source); err != nil {
 		return r, err
 	}

@@ -55,6 +55,7 @@ type Stack struct {
 	AWSEndpoint     string // http://127.0.0.1:AWSPort
 	StateMachineARN string
 	TableName       string
+	AuditTableName  string // the append-only audit trail (template.yaml's AuditTable)
 	Region          string
 
 	auth    *jwtlocal.Authority
@@ -243,7 +244,10 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		if err != nil {
 			return s, err
 		}
-		if s.TableName == "" {
+		switch {
+		case tr.ID == auditTableID:
+			s.AuditTableName = name
+		case s.TableName == "":
 			s.TableName = name
 		}
 	}

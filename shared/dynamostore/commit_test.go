@@ -178,7 +178,7 @@ func TestCrashBetweenChunksResumes(t *testing.T) {
 
 	faulty := &lostAnswer{Client: e.db}
 	faulty.after.Store(2) // two chunks go through, the third is applied but its answer is lost
-	crashy := &migration.Migrator{Store: dynamostore.New(faulty, e.store.Table()), Signal: e.signal, ChunkSize: 7}
+	crashy := &migration.Migrator{Store: dynamostore.New(faulty, e.store.Table()).WithAuditTable(e.store.AuditTable()), Signal: e.signal, ChunkSize: 7}
 	_, err = crashy.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
 	require.Error(t, err, "the mover crashed")
 	require.EqualValues(t, 1, faulty.lost.Load())

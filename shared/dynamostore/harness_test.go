@@ -53,9 +53,9 @@ func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 	require.NoError(t, err)
 	res.Body.Close()
 	db := dynamodb.NewFromConfig(mototest.AWSConfig(motoServer.Endpoint))
-	table, err := stack.DeployTable(ctx, db, "../..")
+	table, audit, err := stack.DeployTables(ctx, db, "../..")
 	require.NoError(t, err)
-	store := dynamostore.New(db, table)
+	store := dynamostore.New(db, table).WithAuditTable(audit)
 	if snap != nil {
 		require.NoError(t, store.ImportSnapshot(ctx, snap))
 	}

@@ -18,7 +18,7 @@ import (
 // shorter than limit, even empty, with a cursor for the rest.
 func (s *Store) MovedItems(ctx context.Context, holder, batchKey, batchID, cursor string, limit int) ([]migration.Item, string, error) {
 	pk := holdPK(holder)
-	start, err := decodeCursor(cursor, attrGSI1PK, pk)
+	start, err := decodeCursor(cursor, indexHeld, attrGSI1PK, pk, attrGSI1SK, batchPrefix(batchKey))
 	if err != nil {
 		return nil, "", err
 	}

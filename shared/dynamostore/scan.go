@@ -29,11 +29,28 @@ type TableRecords struct {
 	Other      int // accounts, subjects, targets, locks, views, idempotency records
 }
 
-// ScanRecords reads the whole table with segments parallel Scan paginators
-// (1 when segments < 1). Reads are strongly consistent so a record written
-// before the call is seen; the scan is still no snapshot of a changing table
-// (see reconcile.Report.Intersect).
-func ScanRecords(ctx context.Context, db ScanAPI, table string, segments int) (TableRecords, error) {
+// ScanRecords reads the whole table, and each of more (the audit table), with
+// segments parallel Scan paginators (1 when segments < 1). Reads are strongly
+// consistent so a record written before the call is seen; the scan is still
+// no snapshot of a changing table (see reconcile.Report.Intersect).
+func ScanRecords(ctx context.Context, db ScanAPI, table string, segments int, more ...string) (TableRecords, error) {
+	var out TableRecords
+	seen := map[string]bool{"": true} // one-table stores name theirs twice
+	for _, t := range append([]string{table}, more...) {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		part, err := scanTable(ctx, db, t, segments)
+		if err != nil {
+			return TableRecords{}, err
+		}
+		out.merge(part)
+	}
+	return out, nil
+}
+
+func scanTable(ctx context.Context, db ScanAPI, table string, segments int) (TableRecords, error) {
 	if segments < 1 {
 		segments = 1
 	}
@@ -75,21 +92,25 @@ func ScanRecords(ctx context.Context, db ScanAPI, table string, segments int) (T
 	}
 	var out TableRecords
 	for _, part := range parts {
-		out.Items = append(out.Items, part.Items...)
-		out.Batches = append(out.Batches, part.Batches...)
-		out.Audit = append(out.Audit, part.Audit...)
-		out.Quotas = append(out.Quotas, part.Quotas...)
-		out.Unreadable = append(out.Unreadable, part.Unreadable...)
-		for k, v := range part.IndexHolders {
-			if out.IndexHolders == nil {
-				out.IndexHolders = map[string]string{}
-			}
-			out.IndexHolders[k] = v
-		}
-		out.Migrations = append(out.Migrations, part.Migrations...)
-		out.Other += part.Other
+		out.merge(part)
 	}
 	return out, nil
+}
+
+func (out *TableRecords) merge(part TableRecords) {
+	out.Items = append(out.Items, part.Items...)
+	out.Batches = append(out.Batches, part.Batches...)
+	out.Audit = append(out.Audit, part.Audit...)
+	out.Quotas = append(out.Quotas, part.Quotas...)
+	out.Unreadable = append(out.Unreadable, part.Unreadable...)
+	for k, v := range part.IndexHolders {
+		if out.IndexHolders == nil {
+			out.IndexHolders = map[string]string{}
+		}
+		out.IndexHolders[k] = v
+	}
+	out.Migrations = append(out.Migrations, part.Migrations...)
+	out.Other += part.Other
 }
 
 // add sorts one raw record into its kind by its key (keys.go's layout). A

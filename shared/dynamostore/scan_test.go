@@ -30,7 +30,7 @@ func TestScanRecordsReconcile(t *testing.T) {
 	require.NoError(t, err)
 	e.moveAll(t, b)
 
-	one, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 1)
+	one, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 1, e.store.AuditTable())
 	require.NoError(t, err)
 	rep := reconcile.Check(one.Records, time.Now())
 	require.True(t, rep.OK(), rep.Text())
@@ -40,7 +40,7 @@ func TestScanRecordsReconcile(t *testing.T) {
 	assert.Positive(t, one.Other, "subjects, accounts, targets, locks, views are counted, not checked")
 	assert.Equal(t, reconcile.Quota{SubjectID: "subj-a", Used: 3, Limit: 10}, one.Quotas[0])
 
-	four, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 4)
+	four, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 4, e.store.AuditTable())
 	require.NoError(t, err)
 	assert.Equal(t, rep.Checked, reconcile.Check(four.Records, time.Now()).Checked, "parallel segments read the same records")
 	assert.Equal(t, one.Other, four.Other)
@@ -58,7 +58,7 @@ func TestScanRecordsReconcile(t *testing.T) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: "a lot"}}})
 	require.NoError(t, err)
 
-	bad, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 2)
+	bad, err := dynamostore.ScanRecords(e.ctx, e.db, e.store.Table(), 2, e.store.AuditTable())
 	require.NoError(t, err)
 	rep = reconcile.Check(bad.Records, time.Now())
 	assert.True(t, rep.Has(reconcile.ItemNotAtBatchTarget, "app#app-1"), rep.Text())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -35,15 +36,30 @@ type API interface {
 type Store struct {
 	db    API
 	table string
+	audit string // the append-only audit trail's table
 }
 
 var _ migration.Store = (*Store)(nil)
 
-// New returns a store on table.
-func New(client API, table string) *Store { return &Store{db: client, table: table} }
+// New returns a store on table, with the audit trail in the same table until
+// WithAuditTable names its own (as the deployed functions do).
+func New(client API, table string) *Store { return &Store{db: client, table: table, audit: table} }
+
+// WithAuditTable puts the audit trail in a table of its own, where the
+// functions may only add records (template.yaml's AuditTable); "" keeps it.
+func (s *Store) WithAuditTable(name string) *Store {
+	c := *s
+	if name != "" {
+		c.audit = name
+	}
+	return &c
+}
 
 // Table is the table's name.
 func (s *Store) Table() string { return s.table }
+
+// AuditTable is the audit trail's table.
+func (s *Store) AuditTable() string { return s.audit }
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -131,7 +147,7 @@ func encodeCursor(lek map[string]types.AttributeValue) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(c, partitionAttr, partition string) (map[string]types.AttributeValue, error) {
+func decodeCursor(c, index, partitionAttr, partition, sortAttr, sortPrefix string) (map[string]types.AttributeValue, error) {
 	if c == "" {
 		return nil, nil
 	}
@@ -144,24 +160,31 @@ func decodeCursor(c, partitionAttr, partition string) (map[string]types.Attribut
 		return nil, bad
 	}
 	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || m[partitionAttr] != partition || len(m) > 4 {
+	if err := migration.DecodeStrict(b, &m); err != nil || m[partitionAttr] != partition || !strings.HasPrefix(m[sortAttr], sortPrefix) {
+		return nil, bad
+	}
+	// Exactly the keys a LastEvaluatedKey of this query has (the table's,
+	// plus the index's): any other set is a start key DynamoDB refuses.
+	want := map[string]bool{attrPK: true, attrSK: true}
+	if index != "" {
+		want[partitionAttr], want[sortAttr] = true, true
+	}
+	if len(m) != len(want) {
 		return nil, bad
 	}
 	out := map[string]types.AttributeValue{}
 	for k, v := range m {
-		switch k {
-		case attrPK, attrSK, attrGSI1PK, attrGSI1SK, attrGSI2PK, attrGSI2SK:
-			out[k] = &types.AttributeValueMemberS{Value: v}
-		default:
+		if !want[k] || v == "" {
 			return nil, bad
 		}
+		out[k] = &types.AttributeValueMemberS{Value: v}
 	}
 	return out, nil
 }
 
 // queryPage runs one page of a key-condition query on index (or the table).
 func (s *Store) queryPage(ctx context.Context, index, pkAttr, pk, skAttr, skPrefix, cursor string, limit int, consistent bool) ([]map[string]types.AttributeValue, string, error) {
-	start, err := decodeCursor(cursor, pkAttr, pk)
+	start, err := decodeCursor(cursor, index, pkAttr, pk, skAttr, skPrefix)
 	if err != nil {
 		return nil, "", err
 	}
@@ -185,6 +208,11 @@ func (s *Store) queryPage(ctx context.Context, index, pkAttr, pk, skAttr, skPref
 		in.ConsistentRead = aws.Bool(consistent)
 	}
 	res, err := s.db.Query(ctx, in)
+	var api smithy.APIError
+	if err != nil && start != nil && errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
+		// A start key DynamoDB refuses came from the caller's cursor.
+		return nil, "", &migration.Error{Code: migration.CodeInvalidInput, Message: "cursor is not valid", Err: err}
+	}
 	if err != nil {
 		return nil, "", storeErr(err)
 	}
@@ -366,7 +394,8 @@ func (s *Store) HasViewed(ctx context.Context, src migration.AccountRef, version
 
 // AuditTrail pages through an account's audit events, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, src migration.AccountRef, cursor string, limit int) ([]migration.AuditEvent, string, error) {
-	rows, next, err := s.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
+	trail := &Store{db: s.db, table: s.audit, audit: s.audit}
+	rows, next, err := trail.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
 	if err != nil {
 		return nil, "", err
 	}

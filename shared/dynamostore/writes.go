@@ -14,9 +14,10 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// auditPut is the append-only audit record: a put that never overwrites.
+// auditPut is the append-only audit record: a put that never overwrites, into
+// the audit table (where the functions' IAM allows nothing but adding).
 func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWriteItem, error) {
-	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: ev.At + "#" + seq})
+	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: migration.SortableTime(ev.At) + "#" + seq})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -24,7 +25,7 @@ func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWri
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: expr.Condition(),
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.audit, Item: av, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
 }
 
@@ -99,7 +100,7 @@ func (s *Store) CreateMigration(ctx context.Context, m migration.Migration, batc
 	var writes []types.TransactWriteItem
 	for _, b := range batches {
 		av, err := record(batchRecord{Batch: b}, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: batchSK(b.BatchID),
-			attrGSI2PK: batchStatePK(b.State), attrGSI2SK: b.UpdatedAt + "#" + b.MigrationID + "#" + b.BatchID})
+			attrGSI2PK: batchStatePK(b.State), attrGSI2SK: migration.SortableTime(b.UpdatedAt) + "#" + b.MigrationID + "#" + b.BatchID})
 		if err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func (s *Store) CreateMigration(ctx context.Context, m migration.Migration, batc
 		writes = writes[maxTransactItems:]
 	}
 	mav, err := record(m, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: metaSK,
-		attrGSI2PK: migrationsPK(m.Source), attrGSI2SK: m.CreatedAt})
+		attrGSI2PK: migrationsPK(m.Source), attrGSI2SK: migration.SortableTime(m.CreatedAt)})
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func (s *Store) Transition(ctx context.Context, t migration.Transition) (migrati
 	upd := expression.Set(expression.Name("state"), expression.Value(t.To)).
 		Set(expression.Name("updatedAt"), expression.Value(t.Audit.At)).
 		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(t.To))).
-		Set(expression.Name(attrGSI2SK), expression.Value(t.Audit.At+"#"+t.MigrationID+"#"+t.BatchID))
+		Set(expression.Name(attrGSI2SK), expression.Value(migration.SortableTime(t.Audit.At)+"#"+t.MigrationID+"#"+t.BatchID))
 	if t.Agreement != nil {
 		upd = upd.Set(expression.Name("agreement"), expression.Value(t.Agreement))
 	}

@@ -172,3 +172,29 @@ func TestPublicErrorHidesInternals(t *testing.T) {
 	assert.Equal(t, "INTERNAL", string(code))
 	assert.Equal(t, "internal error", msg)
 }
+
+// Issue 9 item 10: request bodies are strict JSON. A duplicated "confirm"
+// (v1 let the last one win: {"confirm":false,"confirm":true} confirmed) or a
+// field name in another case is 400 INVALID_INPUT before anything is read or
+// written (the API here has no store: reaching one would panic).
+func TestStrictBodiesRefusedBeforeAnyStore(t *testing.T) {
+	commit := func(body string) events.APIGatewayV2HTTPRequest {
+		return event("POST /v1/migrations/{migrationId}/batches/{batchId}/commit", "/v1/migrations/m-1/batches/b-1/commit",
+			withAuth(alice()), withParams("migrationId", "m-1", "batchId", "b-1"), withBody("application/json", body))
+	}
+	target := func(body string) events.APIGatewayV2HTTPRequest {
+		return event("PUT /v1/migrations/{migrationId}/batches/{batchId}/target", "/v1/migrations/m-1/batches/b-1/target",
+			withAuth(alice()), withParams("migrationId", "m-1", "batchId", "b-1"), withBody("application/json", body))
+	}
+	for name, ev := range map[string]events.APIGatewayV2HTTPRequest{
+		"duplicated_confirm":       commit(`{"confirm":false,"confirm":true}`),
+		"duplicated_confirm_true":  commit(`{"confirm":true,"confirm":true}`),
+		"confirm_in_upper_case":    commit(`{"CONFIRM":true}`),
+		"accountId_in_upper_case":  target(`{"mode":"existing","ACCOUNTID":"dev-1"}`),
+		"duplicated_mode":          target(`{"mode":"existing","mode":"new"}`),
+		"duplicated_batchKeys":     event("POST /v1/migrations", "/v1/migrations", withAuth(alice()), withBody("application/json", `{"batchKeys":[],"batchKeys":["a/developer"]}`)),
+		"trailing_second_document": commit(`{"confirm":true}{"confirm":true}`),
+	} {
+		t.Run(name, func(t *testing.T) { wantError(t, ev, http.StatusBadRequest, "INVALID_INPUT") })
+	}
+}

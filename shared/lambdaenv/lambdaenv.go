@@ -30,8 +30,9 @@ type Env struct {
 	Log      *slog.Logger
 }
 
-// Load reads the environment. TABLE_NAME is required; STATE_MACHINE_ARN only
-// for functions that start executions.
+// Load reads the environment. TABLE_NAME and AUDIT_TABLE_NAME are required
+// (the audit trail has a table of its own, which the functions may only add
+// to); STATE_MACHINE_ARN only for functions that start executions.
 func Load(ctx context.Context) (*Env, error) {
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
@@ -39,11 +40,15 @@ func Load(ctx context.Context) (*Env, error) {
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
+	audit := os.Getenv("AUDIT_TABLE_NAME")
+	if audit == "" {
+		return nil, fmt.Errorf("AUDIT_TABLE_NAME is not set")
+	}
 	cfg, err := awsConfig()
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table).WithAuditTable(audit)
 	sf := &stepfunctions.Client{API: sfn.NewFromConfig(cfg), StateMachineArn: os.Getenv("STATE_MACHINE_ARN")}
 	m := &migration.Migrator{Store: store, Signal: sf, Starter: sf}
 	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {

@@ -12,6 +12,7 @@ import (
 // lambdaEnv sets what Lambda (or the local stack) gives a function.
 func lambdaEnv(t *testing.T) {
 	t.Setenv("TABLE_NAME", "migrations")
+	t.Setenv("AUDIT_TABLE_NAME", "audit")
 	t.Setenv("AWS_REGION", "ap-southeast-1")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
@@ -46,6 +47,7 @@ func TestConfigFromLambdaEnvironment(t *testing.T) {
 	env, err := Load(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "migrations", env.Store.Table())
+	assert.Equal(t, "audit", env.Store.AuditTable())
 }
 
 // A function without a region or credentials refuses to start rather than
@@ -63,4 +65,8 @@ func TestConfigRefusesIncompleteEnvironment(t *testing.T) {
 	t.Setenv("TABLE_NAME", "")
 	_, err := Load(context.Background())
 	assert.ErrorContains(t, err, "TABLE_NAME")
+	lambdaEnv(t)
+	t.Setenv("AUDIT_TABLE_NAME", "")
+	_, err = Load(context.Background())
+	assert.ErrorContains(t, err, "AUDIT_TABLE_NAME")
 }

@@ -68,7 +68,7 @@ func (s *Migrator) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (s *Migrator) stamp() string { return s.now().Format(time.RFC3339Nano) }
+func (s *Migrator) stamp() string { return Stamp(s.now()) }
 
 // NewMigrationID returns a fresh id, also usable as an execution name.
 func NewMigrationID() string {

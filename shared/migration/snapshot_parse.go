@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -80,9 +81,13 @@ func appendRecord[T any](list *[]T) func(json.RawMessage) error {
 	}
 }
 
-// DecodeStrict decodes exactly one JSON value into v: unknown fields and
-// anything after the value but white space are refused.
+// DecodeStrict decodes exactly one JSON value into v: unknown fields, field
+// names that match only when case is ignored, a key duplicated at any depth
+// and anything after the value but white space are refused (strictjson.go).
 func DecodeStrict(data []byte, v any) error {
+	if err := checkStrict(data, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

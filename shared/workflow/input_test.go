@@ -34,15 +34,17 @@ func TestParseExecutionInput(t *testing.T) {
 	}
 
 	for name, raw := range map[string]string{
-		"no_source":        `{"requestedBy":"ops:bob"}`,
-		"no_requestedBy":   `{"source":{"platform":"microapp","accountId":"ma-1"}}`,
-		"unknown_platform": `{"source":{"platform":"developer","accountId":"ma-1"},"requestedBy":"x"}`,
-		"bad_account_id":   `{"source":{"platform":"microapp","accountId":"../ma-1"},"requestedBy":"x"}`,
-		"unknown_field":    `{"source":{"platform":"microapp","accountId":"ma-1"},"requestedBy":"x","force":true}`,
-		"unknown_nested":   `{"source":{"platform":"microapp","accountId":"ma-1","login":"x"},"requestedBy":"x"}`,
-		"wrong_type":       `{"source":{"platform":"microapp","accountId":"ma-1"},"requestedBy":"x","confirm":"yes"}`,
-		"malformed":        `{"source":`,
-		"empty":            ``,
+		"no_source":          `{"requestedBy":"ops:bob"}`,
+		"no_requestedBy":     `{"source":{"platform":"microapp","accountId":"ma-1"}}`,
+		"unknown_platform":   `{"source":{"platform":"developer","accountId":"ma-1"},"requestedBy":"x"}`,
+		"bad_account_id":     `{"source":{"platform":"microapp","accountId":"../ma-1"},"requestedBy":"x"}`,
+		"unknown_field":      `{"source":{"platform":"microapp","accountId":"ma-1"},"requestedBy":"x","force":true}`,
+		"unknown_nested":     `{"source":{"platform":"microapp","accountId":"ma-1","login":"x"},"requestedBy":"x"}`,
+		"wrong_type":         `{"source":{"platform":"microapp","accountId":"ma-1"},"requestedBy":"x","confirm":"yes"}`,
+		"malformed":          `{"source":`,
+		"duplicated_confirm": `{"source":{"platform":"microapp","accountId":"ma-1"},"requestedBy":"x","confirm":false,"confirm":true}`,
+		"accountId_in_caps":  `{"source":{"platform":"microapp","ACCOUNTID":"ma-1"},"requestedBy":"x"}`,
+		"empty":              ``,
 	} {
 		if _, err := ParseExecutionInput([]byte(raw)); migration.ErrorCode(err) != migration.CodeInvalidInput {
 			t.Errorf("%s: want INVALID_INPUT, got %v", name, err)

@@ -32,6 +32,7 @@ type globalFlags struct {
 	endpoint        string
 	region          string
 	table           string
+	auditTable      string
 	stateMachineArn string
 }
 
@@ -41,11 +42,13 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	if !g.set {
 		g.set = true
 		g.table = envOr("TABLE_NAME", "MigrationTable")
+		g.auditTable = envOr("AUDIT_TABLE_NAME", "AuditTable")
 		g.stateMachineArn = os.Getenv("STATE_MACHINE_ARN")
 	}
 	fs.StringVar(&g.endpoint, "endpoint-url", g.endpoint, "AWS endpoint (the local stack: http://127.0.0.1:4566); default: AWS_ENDPOINT_URL or AWS itself")
 	fs.StringVar(&g.region, "region", g.region, "AWS region; default: AWS_REGION / the profile's region (us-east-1 for a local endpoint)")
 	fs.StringVar(&g.table, "table", g.table, "DynamoDB table (the stack's TableName output); env TABLE_NAME")
+	fs.StringVar(&g.auditTable, "audit-table", g.auditTable, "DynamoDB audit table (the stack's AuditTableName output); env AUDIT_TABLE_NAME")
 	fs.StringVar(&g.stateMachineArn, "state-machine-arn", g.stateMachineArn, "state machine (the stack's StateMachineArn output); env STATE_MACHINE_ARN; default: the one named MigrationStateMachine*")
 }
 
@@ -76,7 +79,7 @@ func (c *cli) env(ctx context.Context) (*awsEnv, error) {
 		return nil, err
 	}
 	e := &awsEnv{cfg: cfg, db: dynamodb.NewFromConfig(cfg), sf: sfn.NewFromConfig(cfg), smArn: c.g.stateMachineArn}
-	e.store = dynamostore.New(e.db, c.g.table)
+	e.store = dynamostore.New(e.db, c.g.table).WithAuditTable(c.g.auditTable)
 	e.migrator = &migration.Migrator{Store: e.store, Signal: &stepfunctions.Client{API: e.sf, StateMachineArn: e.smArn}}
 	c.aws = e
 	return e, nil

@@ -127,7 +127,7 @@ type clients struct {
 func awsClients(s *stack.Stack) clients {
 	cfg := mototest.AWSConfig(s.AWSEndpoint)
 	db := dynamodb.NewFromConfig(cfg)
-	return clients{db: db, sf: sfn.NewFromConfig(cfg), store: dynamostore.New(db, s.TableName)}
+	return clients{db: db, sf: sfn.NewFromConfig(cfg), store: dynamostore.New(db, s.TableName).WithAuditTable(s.AuditTableName)}
 }
 
 // importAccounts loads more small accounts into a running stack, as the ops

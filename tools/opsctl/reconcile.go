@@ -23,7 +23,7 @@ func runReconcile(ctx context.Context, c *cli, args []string) (int, error) {
 	}
 	check := func() (reconcile.Report, dynamostore.TableRecords, time.Duration, error) {
 		began := time.Now()
-		recs, err := dynamostore.ScanRecords(ctx, env.db, c.g.table, *segments)
+		recs, err := dynamostore.ScanRecords(ctx, env.db, c.g.table, *segments, c.g.auditTable)
 		if err != nil {
 			return reconcile.Report{}, recs, 0, fmt.Errorf("scan %s: %w", c.g.table, err)
 		}

@@ -33,11 +33,11 @@ func TestReconcileExitsNonZeroOnViolation(t *testing.T) {
 	ctx := context.Background()
 	srv := mototest.Start(t)
 	db := dynamodb.NewFromConfig(mototest.AWSConfig(srv.Endpoint))
-	table, err := stack.DeployTable(ctx, db, "../..")
+	table, audit, err := stack.DeployTables(ctx, db, "../..")
 	require.NoError(t, err)
 	snap, err := migration.ParseSnapshot(bytes.NewReader(demo.Snapshot))
 	require.NoError(t, err)
-	store := dynamostore.New(db, table)
+	store := dynamostore.New(db, table).WithAuditTable(audit)
 	require.NoError(t, store.ImportSnapshot(ctx, snap))
 
 	m := &migration.Migrator{Store: store, Signal: quietSignaller{}}
