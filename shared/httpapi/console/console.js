@@ -102,6 +102,8 @@
     var h1 = h('h1', { id: 'title', tabindex: '-1' }, title);
     add(main, [h1, h('div', { id: 'alert', role: 'alert' }), nodes]);
     main.setAttribute('data-screen', name);
+    main.removeAttribute('data-done');
+    main.removeAttribute('data-state');
     main.setAttribute('aria-busy', 'false');
     document.body.setAttribute('data-screen', name);
     renderSteps(name);
@@ -558,7 +560,14 @@
         bar.value = p.moved;
         label.textContent = t('progress.count', { moved: p.moved, total: p.total, state: word('state', b.state) });
         main.setAttribute('data-state', b.state);
-        if (b.state === 'COMMITTED') return screenDone(bid);
+        if (b.state === 'COMMITTED') {
+          // No jump to another screen under the user's feet: offer the next one.
+          var next = button(t('next.done'), function () { screenDone(bid); }, null, { id: 'see-target' });
+          var row = main.querySelector('.actions');
+          row.insertBefore(next, row.firstChild);
+          main.setAttribute('data-done', 'true');
+          return next.focus();
+        }
         if (b.state !== 'COMMITTING') return screenOverview();
         setTimeout(poll, POLL_MS);
       }, function (e) {
