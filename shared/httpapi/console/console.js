@@ -534,7 +534,7 @@
   function refused(e) {
     showError(e);
     var box = document.getElementById('alert');
-    add(box.firstChild, h('p', {}, t('confirm.failed')), h('div', { 'class': 'actions' }, toOverview()));
+    add(box.firstChild, [h('p', {}, t('confirm.failed')), h('div', { 'class': 'actions' }, toOverview())]);
     var chk = document.getElementById('understand');
     if (chk) chk.disabled = true;
     box.querySelector('button').focus();
