@@ -55,6 +55,17 @@
     return null;
   }
   function migKey() { return 'console.migration.' + S.claims.platform + ':' + S.claims.sub; }
+  // Subjects seen in the plan, remembered: once a batch has moved, the plan no
+  // longer lists it, but the overview still names its subject.
+  function remember(subjects) {
+    var m = knownSubjects();
+    (subjects || []).forEach(function (s) { if (s && s.id) m[s.id] = { id: s.id, name: s.name, kind: s.kind }; });
+    store('local', 'console.subjects', JSON.stringify(m));
+    return m;
+  }
+  function knownSubjects() {
+    try { return JSON.parse(store('local', 'console.subjects') || '{}') || {}; } catch (e) { return {}; }
+  }
 
   // ---- DOM ------------------------------------------------------------------------
   function h(tag, attrs) {
@@ -332,6 +343,7 @@
     return get('/v1/plan').then(function (p) {
       if (g !== S.gen) return;
       if (!p.eligible) return screenNoMigration(null);
+      remember(p.batches.map(function (b) { return b.subject; }));
       show('plan', t('plan.title'), [
         h('p', {}, t('plan.intro', { n: p.batches.length })),
         h('ul', { 'class': 'cards' }, p.batches.map(function (b) {
@@ -363,8 +375,8 @@
     var g = busy('overview', function () { screenOverview(); });
     return Promise.all([get(migPath()), get('/v1/plan').catch(function () { return { batches: [] }; })]).then(function (r) {
       if (g !== S.gen) return;
-      var m = r[0], subjects = {};
-      r[1].batches.forEach(function (b) { subjects[b.batchKey] = b.subject; });
+      var m = r[0], known = remember(r[1].batches.map(function (b) { return b.subject; })), subjects = {};
+      m.batches.forEach(function (b) { subjects[b.batchKey] = known[b.subjectId]; });
       S.mig = m;
       var again = m.state === 'COMPLETED' && m.batches.some(function (b) { return b.state === 'FAILED' || b.state === 'EXPIRED'; });
       show('overview', t('overview.title'), [
@@ -504,7 +516,7 @@
     var g = busy('confirm', function () { screenConfirm(bid); });
     return Promise.all([batchOf(bid), get('/v1/plan').catch(function () { return { batches: [] }; })]).then(function (r) {
       if (g !== S.gen) return;
-      var b = r[0], subject = { id: b.subjectId };
+      var b = r[0], subject = knownSubjects()[b.subjectId] || { id: b.subjectId };
       r[1].batches.forEach(function (p) { if (p.batchKey === b.batchKey) subject = p.subject; });
       if (b.state !== 'AWAITING_CONFIRMATION') return screenOverview();
       var target = b.target && b.target.mode === 'new' ? t('confirm.newAccount') : (b.targetAccountId || (b.target && b.target.accountId));
