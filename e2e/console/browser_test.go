@@ -274,9 +274,7 @@ const (
 	keyDown  = "\ue015" // kb.ArrowDown
 )
 
-func (b *browser) open(path string) time.Duration {
+func (b *browser) open(path string) {
 	b.t.Helper()
-	start := time.Now()
 	b.run(chromedp.Navigate(b.base + path))
-	return time.Since(start)
 }
