@@ -116,6 +116,7 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // CI containers run as root
+		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("lang", lang),
 		chromedp.WindowSize(int(width), int(height)),
 	)
@@ -267,11 +268,10 @@ func (b *browser) tabTo(sel string) {
 	b.t.Fatalf("Tab never reached %s", sel)
 }
 
-// Kept short for the report: the keys of chromedp.KeyEvent.
+// Keys for chromedp.KeyEvent.
 const (
 	keyEnter = "\r"
 	keySpace = " "
-	keyDown  = "\ue015" // kb.ArrowDown
 )
 
 func (b *browser) open(path string) {
