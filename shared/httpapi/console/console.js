@@ -452,6 +452,8 @@
       if (r.subject) subj[r.subject.id] = r.subject;
       var apps = (r.apps || []).concat(r.services || []);
       var idn = r.identities && r.identities.length ? r.identities : (r.identity ? [r.identity] : []);
+      // Headings count this page's items when the review has several pages.
+      var paged = cursors.length > 1 || !!r.nextCursor;
       var pager = h('div', { 'class': 'pager' },
         h('span', { id: 'page' }, t('review.page', { n: cursors.length })),
         cursors.length > 1 ? button(t('review.prev'), function () { screenReview(bid, cursors.slice(0, -1)); }, 'secondary') : null,
@@ -464,18 +466,19 @@
         h('section', { 'class': 'card', 'data-kind': 'subject' }, h('h2', {}, t('review.subject')),
           r.subject ? kv([[t('field.name'), r.subject.name], [t('field.subjectKind'), word('subjectKind', r.subject.kind)], [t('field.certified'), r.subject.certified ? t('yes') : t('no')]]) : h('p', {}, t('subject.personal')),
           h('p', {}, t('field.target') + ': ' + word('platform', r.targetPlatform))),
-        kindSection('apps', apps, function (a) { return a.name + ' · ' + word('kind', a.kind) + ' · ' + a.id; }),
-        kindSection('identity', idn, function (a) { return word('kind', a.kind) + ' · ' + a.id; }),
-        kindSection('members', r.members, function (m) { return (m.appName || m.appId) + ' · ' + m.accountId + ' · ' + word('role', m.role); }),
-        kindSection('data', r.data, function (x) { return x.id + ' · ' + word('kind', x.kind) + (x.assetId ? ' · ' + x.assetId : ''); }),
-        kindSection('orders', r.orders, orderText),
+        kindSection('apps', paged, apps, function (a) { return a.name + ' · ' + word('kind', a.kind) + ' · ' + a.id; }),
+        kindSection('identity', paged, idn, function (a) { return word('kind', a.kind) + ' · ' + a.id; }),
+        kindSection('members', paged, r.members, function (m) { return (m.appName || m.appId) + ' · ' + m.accountId + ' · ' + word('role', m.role); }),
+        kindSection('data', paged, r.data, function (x) { return x.id + ' · ' + word('kind', x.kind) + (x.assetId ? ' · ' + x.assetId : ''); }),
+        kindSection('orders', paged, r.orders, orderText),
         pager,
         h('div', { 'class': 'actions' }, cont, toOverview())]);
     }, function (e) { showError(e, function () { screenReview(bid, cursors); }); });
   }
-  function kindSection(kind, list, line) {
+  function kindSection(kind, paged, list, line) {
     list = list || [];
-    return h('section', { 'class': 'card', 'data-kind': kind }, h('h2', {}, t('review.' + kind, { n: list.length })),
+    var n = paged ? t('review.onPage', { n: list.length }) : list.length;
+    return h('section', { 'class': 'card', 'data-kind': kind }, h('h2', {}, t('review.' + kind, { n: n })),
       list.length ? h('ul', { 'class': 'items' }, list.map(function (x) { return h('li', {}, line(x)); })) : h('p', { 'class': 'muted' }, t('review.none')));
   }
 
