@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -109,6 +111,8 @@ type browser struct {
 	shots  string
 	errs   chan string
 	axeLog []string
+	mu     sync.Mutex
+	writes []string // "METHOD path key" of every POST/PUT to the API
 }
 
 func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
@@ -126,14 +130,22 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16)}
 	chromedp.ListenTarget(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
 			select {
 			case b.errs <- e.ExceptionDetails.Error():
 			default:
 			}
+		case *network.EventRequestWillBeSent:
+			if (e.Request.Method == "POST" || e.Request.Method == "PUT") && strings.Contains(e.Request.URL, "/v1/") {
+				key, _ := e.Request.Headers["Idempotency-Key"].(string)
+				b.mu.Lock()
+				b.writes = append(b.writes, e.Request.Method+" "+e.Request.URL+" "+key)
+				b.mu.Unlock()
+			}
 		}
 	})
-	b.run(emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome console-test").WithAcceptLanguage(lang),
+	b.run(network.Enable(), emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome console-test").WithAcceptLanguage(lang),
 		emulation.SetDeviceMetricsOverride(width, height, 1, width < 500))
 	return b
 }
@@ -277,4 +289,22 @@ const (
 func (b *browser) open(path string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(b.base + path))
+}
+
+// idempotencyKeys checks every POST and PUT the page sent to the API carried
+// an Idempotency-Key, a fresh one per action (the test retries nothing).
+func (b *browser) idempotencyKeys() int {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := map[string]string{}
+	for _, w := range b.writes {
+		f := strings.Fields(w)
+		require.Len(b.t, f, 3, "%s was sent without an Idempotency-Key", w)
+		if prev, dup := seen[f[2]]; dup {
+			b.t.Fatalf("one Idempotency-Key for two actions: %s and %s", prev, w)
+		}
+		seen[f[2]] = w
+	}
+	return len(b.writes)
 }

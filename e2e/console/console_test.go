@@ -93,6 +93,9 @@ func TestConsole(t *testing.T) {
 	expiredToken(t, b, s.APIURL)
 	noMigration(t, b)
 	chineseBrowser(t, b)
+	n := b.idempotencyKeys()
+	require.GreaterOrEqual(t, n, 10, "start, 2x(agreement, target, commit) and the quota batch's")
+	t.Logf("%d POST/PUT requests, each with its own Idempotency-Key", n)
 	for _, l := range b.axeLog {
 		t.Log(l)
 	}
