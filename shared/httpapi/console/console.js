@@ -7,7 +7,7 @@
   var params = new URLSearchParams(location.search);
   var PAGE = Math.max(1, Math.min(1000, parseInt(params.get('pageSize'), 10) || 50));
   var POLL_MS = 1000;
-  var S = { token: null, claims: null, lang: pickLang(), screen: null, again: null, gen: 0, migId: null };
+  var S = { token: null, claims: null, lang: pickLang(), screen: null, redraw: null, gen: 0, migId: null };
   var main = document.getElementById('main');
 
   // ---- language -------------------------------------------------------------------
@@ -106,9 +106,8 @@
 
   // show makes a screen current: the heading takes focus so keyboard and screen
   // reader users start there, and the steps list marks where the account is.
-  function show(name, title, nodes, again) {
+  function show(name, title, nodes) {
     S.screen = name;
-    S.again = again;
     main.textContent = '';
     var h1 = h('h1', { id: 'title', tabindex: '-1' }, title);
     add(main, [h1, h('div', { id: 'alert', role: 'alert' }), nodes]);
