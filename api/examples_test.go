@@ -35,8 +35,8 @@ func TestSpecExamplesValidate(t *testing.T) {
 	require.NoError(t, err, "api/openapi.yaml, its examples included, must validate")
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if op.OperationID == "getOpenAPI" {
-				continue // its example would be this file
+			if op.OperationID == "getOpenAPI" || op.OperationID == "getConsole" {
+				continue // its example would be this file, or the console's whole page
 			}
 			n := 0
 			for st, ref := range op.Responses.Map() {

@@ -270,6 +270,11 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	slog.Debug("seeded", "took", time.Since(t))
 
+	devAccounts, err := httpapi.DevAccounts(opts.Seed)
+	if err != nil {
+		return s, err
+	}
+	api.EnableDevSignIn(devAccounts) // the console's local sign-in; never in template.yaml
 	api.SetReady()
 	slog.Info("local stack ready", "api", s.APIURL, "aws", s.AWSEndpoint, "took", time.Since(began).Round(time.Millisecond))
 	return s, nil

@@ -53,6 +53,14 @@ func fakeProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test definition shows a parameter override arriving in the
+	// definition: give it that substitution (the real one reads its deadline
+	// from the batches instead).
+	sub := "        FinishFunctionArn: !GetAtt FinishFunction.Arn\n"
+	if !strings.Contains(string(tpl), sub) {
+		t.Fatal("template.yaml's MigrationStateMachine substitutions changed; update fakeProject")
+	}
+	tpl = []byte(strings.Replace(string(tpl), sub, sub+"        PendingTimeoutSeconds: !Ref PendingTimeoutSeconds\n", 1))
 	must(t, os.WriteFile(filepath.Join(dir, "template.yaml"), tpl, 0o644))
 	must(t, os.MkdirAll(filepath.Join(dir, "statemachine"), 0o755))
 	// Every other definition the template names comes along as it is.

@@ -94,6 +94,9 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	// apiRequestId: the Lambda log handler adds the invocation's own requestId
 	// to every line, and one JSON line must not carry the same key twice.
 	log := a.logger().With("apiRequestId", r.reqID, "route", ev.RouteKey)
+	if ev.RouteKey == ConsoleRoute {
+		return serveConsole(ev), nil // the developer console (console.go): a page, not JSON
+	}
 	rt, ok := a.routes()[ev.RouteKey]
 	if !ok {
 		return a.fail(ctx, log, r, migration.Errorf(codeRouteNotFound, "no route %s", ev.RouteKey)), nil

@@ -110,6 +110,7 @@ func routerRoutes() routeSet {
 		}
 		out[key] = access
 	}
+	out[ConsoleRoute] = "none" // Handle serves the page before the JSON routes
 	return out
 }
 

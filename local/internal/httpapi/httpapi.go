@@ -43,6 +43,7 @@ type Server struct {
 	auth    *jwtlocal.Authority
 	invoker Invoker
 	ready   atomic.Bool
+	dev     atomic.Pointer[[]DevAccount] // the console's development sign-in (devsignin.go)
 }
 
 // New serves routes, verifying tokens with auth and invoking through inv.
@@ -60,6 +61,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !s.ready.Load() {
 		writeError(w, http.StatusServiceUnavailable, "STARTING", "the local stack is still starting", requestID)
+		return
+	}
+	if s.serveDevSignIn(w, r, requestID) {
 		return
 	}
 	rt, params := s.routes.find(r.Method, r.URL.EscapedPath())

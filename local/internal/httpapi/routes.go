@@ -33,6 +33,9 @@ func compile(r cfn.Route) route {
 		rt.catchAll = true
 		return rt
 	}
+	if strings.Trim(r.Path, "/") == "" {
+		return rt // the root path "/": no segments (the console)
+	}
 	for _, s := range strings.Split(strings.Trim(r.Path, "/"), "/") {
 		switch {
 		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "+}"):
@@ -55,6 +58,9 @@ func (rt route) match(method, escapedPath string) (map[string]string, bool) {
 	}
 	if rt.catchAll {
 		return nil, true
+	}
+	if len(rt.segs) == 0 {
+		return nil, strings.Trim(escapedPath, "/") == ""
 	}
 	parts := strings.Split(strings.Trim(escapedPath, "/"), "/")
 	params := map[string]string{}

@@ -1,0 +1,310 @@
+// Package console drives the developer console (GET /) in a real headless
+// Chromium against the whole local stack: the page, the API behind it, the
+// state machine. It needs Debian's chromium and the npm package axe-core
+// (.ci/run installs both); without them it fails, it never skips.
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/stack"
+)
+
+const projectDir = "../.."
+
+// chromiumPath finds the browser: CHROME_PATH, else Debian's chromium.
+func chromiumPath(t *testing.T) string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no chromium: install it (apt-get install -y chromium; .ci/run does) or set CHROME_PATH")
+	return ""
+}
+
+// axeSource reads axe-core: AXE_CORE_JS, else npm's global install.
+func axeSource(t *testing.T) string {
+	paths := []string{os.Getenv("AXE_CORE_JS")}
+	if out, err := exec.Command("npm", "root", "-g").Output(); err == nil {
+		paths = append(paths, filepath.Join(strings.TrimSpace(string(out)), "axe-core", "axe.min.js"))
+	}
+	paths = append(paths, "/usr/lib/node_modules/axe-core/axe.min.js", "/usr/local/lib/node_modules/axe-core/axe.min.js")
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			return string(b)
+		}
+	}
+	t.Fatal("no axe-core: npm install -g axe-core@4.11.0 (.ci/run does) or set AXE_CORE_JS")
+	return ""
+}
+
+// snapshot is the demo snapshot plus two accounts: one whose batch exceeds
+// its subject's mini-program quota (6 > 5 for a person) and one with nothing
+// to migrate.
+func snapshot(t *testing.T) []byte {
+	var snap map[string]any
+	require.NoError(t, json.Unmarshal(demo.Snapshot, &snap))
+	push := func(key string, v map[string]any) { snap[key] = append(snap[key].([]any), v) }
+	push("subjects", map[string]any{"id": "subj-quota", "name": "Quinn Qiao", "kind": "person", "certified": true})
+	push("accounts", map[string]any{"platform": "microapp", "id": "ma-8008", "login": "quinn@example.com", "subjectId": "subj-quota"})
+	push("accounts", map[string]any{"platform": "microapp", "id": "ma-7007", "login": "nina@example.com"})
+	for i := 1; i <= 6; i++ {
+		push("apps", map[string]any{"id": fmt.Sprintf("app-quota-%d", i), "platform": "microapp", "kind": "miniprogram",
+			"name": fmt.Sprintf("Quinn Game %d", i), "creatorAccountId": "ma-8008", "subjectId": "subj-quota", "certified": true})
+	}
+	b, err := json.Marshal(snap)
+	require.NoError(t, err)
+	return b
+}
+
+func startStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(projectDir, ".build/ApiFunction/bootstrap")); err != nil {
+		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
+	}
+	s, err := stack.Start(context.Background(), stack.Options{ProjectDir: projectDir, Seed: snapshot(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+// shotDir is where screenshots go: docs/console with UPDATE_SCREENSHOTS=1,
+// else a temporary directory (taken all the same, so a broken screen fails).
+func shotDir(t *testing.T) string {
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
+		d := filepath.Join(projectDir, "docs", "console")
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		return d
+	}
+	return t.TempDir()
+}
+
+// browser is one headless Chromium tab on the console.
+type browser struct {
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	axe    string
+	shots  string
+	errs   chan string
+	axeLog []string
+	mu     sync.Mutex
+	writes []string // "METHOD path key" of every POST/PUT to the API
+}
+
+func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // CI containers run as root
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", lang),
+		chromedp.WindowSize(int(width), int(height)),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 6*time.Minute)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16)}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			select {
+			case b.errs <- e.ExceptionDetails.Error():
+			default:
+			}
+		case *network.EventRequestWillBeSent:
+			if (e.Request.Method == "POST" || e.Request.Method == "PUT") && strings.Contains(e.Request.URL, "/v1/") {
+				key, _ := e.Request.Headers["Idempotency-Key"].(string)
+				b.mu.Lock()
+				b.writes = append(b.writes, e.Request.Method+" "+e.Request.URL+" "+key)
+				b.mu.Unlock()
+			}
+		}
+	})
+	b.run(network.Enable(), emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome console-test").WithAcceptLanguage(lang),
+		emulation.SetDeviceMetricsOverride(width, height, 1, width < 500))
+	return b
+}
+
+func (b *browser) run(actions ...chromedp.Action) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Run(b.ctx, actions...))
+	b.noErrors()
+}
+
+func (b *browser) noErrors() {
+	b.t.Helper()
+	select {
+	case e := <-b.errs:
+		b.t.Fatalf("the page threw: %s", e)
+	default:
+	}
+}
+
+// screen waits (bounded) until the console shows a screen and is not busy.
+func (b *browser) screen(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
+	defer cancel()
+	sel := fmt.Sprintf(`main[data-screen=%q][aria-busy="false"]`, name)
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(sel, chromedp.ByQuery)); err != nil {
+		var now, text string
+		_ = chromedp.Run(b.ctx, chromedp.AttributeValue("main", "data-screen", &now, nil, chromedp.ByQuery), chromedp.Text("main", &text, chromedp.ByQuery))
+		b.t.Fatalf("screen %q never showed (showing %q): %v\n%s", name, now, err, text)
+	}
+	b.noErrors()
+}
+
+// waitFor waits (bounded) until sel is visible.
+func (b *browser) waitFor(sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(sel, chromedp.ByQuery)); err != nil {
+		var text string
+		_ = chromedp.Run(b.ctx, chromedp.Text("main", &text, chromedp.ByQuery))
+		b.t.Fatalf("%s never showed: %v; the page shows:\n%s", sel, err, text)
+	}
+	b.noErrors()
+}
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.run(chromedp.Click(sel, chromedp.ByQuery, chromedp.NodeVisible))
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	var s string
+	b.run(chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeVisible))
+	return s
+}
+
+func (b *browser) eval(js string, out any) {
+	b.t.Helper()
+	b.run(chromedp.Evaluate(js, out))
+}
+
+// check runs axe-core on the screen: no serious or critical violation.
+func (b *browser) check(name string) {
+	b.t.Helper()
+	var loaded bool
+	b.eval(`typeof axe !== 'undefined'`, &loaded)
+	if !loaded {
+		b.run(chromedp.Evaluate(b.axe, nil))
+	}
+	var res struct {
+		Violations []struct {
+			ID     string `json:"id"`
+			Impact string `json:"impact"`
+			Help   string `json:"help"`
+			Nodes  []struct {
+				Target []any `json:"target"`
+			} `json:"nodes"`
+		} `json:"violations"`
+		Passes int `json:"passes"`
+	}
+	b.run(chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => ({violations: r.violations, passes: r.passes.length}))`, &res,
+		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	var bad, minor []string
+	for _, v := range res.Violations {
+		line := fmt.Sprintf("%s (%s): %s %v", v.ID, v.Impact, v.Help, v.Nodes)
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, line)
+		} else {
+			minor = append(minor, line)
+		}
+	}
+	b.axeLog = append(b.axeLog, fmt.Sprintf("axe %-14s serious/critical: %d, minor/moderate: %d %v", name, len(bad), len(minor), minor))
+	b.t.Log(b.axeLog[len(b.axeLog)-1])
+	require.Empty(b.t, bad, "axe-core on screen %s", name)
+}
+
+// shot saves a full-page PNG of the screen and checks the page does not
+// scroll sideways at this width.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	var over bool
+	b.eval(`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &over)
+	require.False(b.t, over, "screen %s scrolls sideways", name)
+	var png []byte
+	b.run(chromedp.FullScreenshot(&png, 100))
+	require.NoError(b.t, os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644))
+}
+
+// key presses one key on the focused element (keyboard-only runs).
+func (b *browser) key(k string) {
+	b.t.Helper()
+	b.run(chromedp.KeyEvent(k))
+}
+
+// tabTo presses Tab until sel has the focus, as a keyboard user would, and
+// checks the focus is visible there.
+func (b *browser) tabTo(sel string) {
+	b.t.Helper()
+	for i := 0; i < 80; i++ {
+		var at bool
+		b.eval(fmt.Sprintf(`document.activeElement && document.activeElement.matches(%q)`, sel), &at)
+		if at {
+			var outline string
+			b.eval(`getComputedStyle(document.activeElement).outlineStyle`, &outline)
+			require.NotEqual(b.t, "none", outline, "focus on %s is not visible", sel)
+			return
+		}
+		b.key("\t")
+	}
+	b.t.Fatalf("Tab never reached %s", sel)
+}
+
+// Keys for chromedp.KeyEvent.
+const (
+	keyEnter = "\r"
+	keySpace = " "
+)
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.run(chromedp.Navigate(b.base + path))
+}
+
+// idempotencyKeys checks every POST and PUT the page sent to the API carried
+// an Idempotency-Key, a fresh one per action (the test retries nothing).
+func (b *browser) idempotencyKeys() int {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := map[string]string{}
+	for _, w := range b.writes {
+		f := strings.Fields(w)
+		require.Len(b.t, f, 3, "%s was sent without an Idempotency-Key", w)
+		if prev, dup := seen[f[2]]; dup {
+			b.t.Fatalf("one Idempotency-Key for two actions: %s and %s", prev, w)
+		}
+		seen[f[2]] = w
+	}
+	return len(b.writes)
+}
