@@ -21,6 +21,7 @@ FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreeme
 API_PORT ?= 3000
 AWS_PORT ?= 4566
 SEED     ?=
+PARAMS   ?=
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
@@ -40,8 +41,9 @@ build-local:
 build:
 	@for f in $(FUNCTIONS); do $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(LOCAL_BUILD)/arm64/$$f || exit 1; done
 
+# make run PARAMS="PendingTimeoutSeconds=120 LogLevel=DEBUG" overrides template parameters.
 run: build-local
-	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),)
+	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),) $(foreach p,$(PARAMS),-param $(p))
 
 token:
 	@$(GO) run ./local/cmd/token -account "$(ACCOUNT)" $(if $(SCOPE),-scope "$(SCOPE)",)
