@@ -25,7 +25,7 @@ PARAMS   ?=
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
-.PHONY: build build-local run token invoke test bench lint clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-local run token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
 
 # One explicit target per function (pattern rules do not apply to .PHONY targets).
 define build_function
@@ -67,7 +67,11 @@ lint:
 	cfn-lint template.yaml
 	$(GO) vet ./...
 
-test: build-local lint
+# The browser test's Chromium and axe-core, installed when missing.
+browser-deps:
+	@bash e2e/console/deps.sh
+
+test: build-local lint browser-deps
 	$(GO) test -count=1 -timeout 40m ./...
 
 clean:
