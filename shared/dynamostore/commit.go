@@ -3,7 +3,8 @@ package dynamostore
 import (
 	"context"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,7 +227,7 @@ func (s *Store) quotaWrites(ctx context.Context, tx *commitTx, c migration.Commi
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(held) {
+	for _, id := range slices.Sorted(maps.Keys(held)) {
 		if absorbed[id] || held[id] == 0 || len(tx.markers) >= maxAbsorbed {
 			continue
 		}
@@ -303,15 +304,6 @@ func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string
 		}
 	}
 	return held, absorbed, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // stillHeld reads, consistently, what of the batch its source still holds:
