@@ -16,7 +16,8 @@ FN_RecordAgreementFunction := record-agreement
 FN_SelectTargetFunction   := select-target
 FN_CommitFunction         := commit
 FN_FinishFunction         := finish
-FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction
+FN_WaitingProbeFunction   := waiting-probe
+FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction
 
 API_PORT ?= 3000
 AWS_PORT ?= 4566
