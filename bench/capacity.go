@@ -34,7 +34,13 @@ type bulkCheck struct {
 	Bulk                  time.Duration // opsctl bulk-start: every account started and settled
 	Raw                   time.Duration // the same number of bare StartExecution calls, same concurrency
 	Lone                  time.Duration // one migration alone: StartExecution to every batch parked
-	Predicted             time.Duration // the model: ceil(N/C) waves of Lone, or N at the raw rate if slower
+	// Saturated is the raw starts' time until every one of their migrations
+	// had parked: the endpoint's own throughput of workflow steps, its
+	// binding limit here (one moto process runs every state machine).
+	Saturated time.Duration
+	// Predicted is the model: the slowest of ceil(N/C) waves of Lone, N at
+	// the raw start rate, and N at the endpoint's saturated rate.
+	Predicted time.Duration
 }
 
 func (b bulkCheck) bulkRate() float64 { return float64(b.Accounts) / b.Bulk.Seconds() }
@@ -62,11 +68,18 @@ func (e env) capacityCheck(ctx context.Context, res *results, n, conc int) error
 	if c.Bulk, err = runBulk(ctx, bin, s, n, conc); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if c.Raw, err = rawStarts(ctx, s, n, conc); err != nil {
 		return err
 	}
+	for i := range n {
+		if _, err := loneWait(ctx, s, "raw-"+cohortRef(n+i).ID, t0); err != nil {
+			return err
+		}
+	}
+	c.Saturated = time.Since(t0)
 	waves := (n + conc - 1) / conc
-	c.Predicted = max(time.Duration(waves)*c.Lone, time.Duration(float64(n)/c.rawRate()*float64(time.Second)))
+	c.Predicted = max(time.Duration(waves)*c.Lone, c.Raw, c.Saturated)
 	slog.Info("capacity check", "accounts", n, "bulk", c.Bulk.Round(time.Millisecond), "raw", c.Raw.Round(time.Millisecond),
 		"lone", c.Lone.Round(time.Millisecond), "predicted", c.Predicted.Round(time.Millisecond))
 	res.Bulk = &c
@@ -102,12 +115,18 @@ func developerInput(ref migration.AccountRef) *string {
 // loneSettle starts one developer migration and times it until its batches
 // wait on the developer with the workflow's token parked.
 func loneSettle(ctx context.Context, s *localStack, ref migration.AccountRef) (time.Duration, error) {
-	store := dynamostore.New(s.db, s.TableName)
 	name := "lone-" + ref.ID
 	t0 := time.Now()
 	if _, err := s.sf.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN), Name: aws.String(name), Input: developerInput(ref)}); err != nil {
 		return 0, err
 	}
+	return loneWait(ctx, s, name, t0)
+}
+
+// loneWait waits until migration name has every batch parked on its
+// agreement, and says how long after t0.
+func loneWait(ctx context.Context, s *localStack, name string, t0 time.Time) (time.Duration, error) {
+	store := dynamostore.New(s.db, s.TableName)
 	for deadline := t0.Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		bs, err := store.Batches(ctx, name)
 		if err != nil && !migration.IsCode(err, migration.CodeNotFound) {
@@ -222,7 +241,8 @@ func (r *results) capacityFigures() []figure {
 			figure{Section: secCapacity, Name: "raw_start_rate", Label: "bare StartExecution calls on the same endpoint, same concurrency", Value: b.rawRate(), Unit: "calls/s",
 				Note: fmt.Sprintf("%.2f s; bulk-start runs at %.0f%% of it", b.Raw.Seconds(), 100*b.bulkRate()/b.rawRate())},
 			figure{Section: secCapacity, Name: "bulk_model_ratio", Label: "the model's bulk makespan / the measured one", Value: b.Predicted.Seconds() / b.Bulk.Seconds(), Unit: "ratio",
-				Note: fmt.Sprintf("predicted %.2f s from a lone migration's %.2f s to settle and the raw rate", b.Predicted.Seconds(), b.Lone.Seconds())})
+				Note: fmt.Sprintf("predicted %.2f s: the slowest of %d waves of a lone migration's %.2f s, the raw starts' %.2f s and the endpoint saturated (%d at once settled in %.2f s)",
+					b.Predicted.Seconds(), (b.Accounts+b.Concurrency-1)/b.Concurrency, b.Lone.Seconds(), b.Raw.Seconds(), b.Accounts, b.Saturated.Seconds())})
 	}
 	mix, ok := r.planMix()
 	if !ok {

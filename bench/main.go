@@ -28,8 +28,8 @@ import (
 type options struct {
 	projectDir   string
 	only         map[string]bool
-	sizes        []int // single-batch commits (growth; 2,000 and 10,000 for throughput)
-	payloadSizes []int // accounts spread over payloadSubjects
+	sizes        []int    // single-batch commits (growth; 2,000 and 10,000 for throughput)
+	payloadSizes []int    // accounts spread over payloadSubjects
 	costAccounts [][2]int // assets x subjects, run for their price
 	bulkAccounts int      // accounts of the bulk-start check
 	subjects     int

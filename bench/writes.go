@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,19 +120,18 @@ func countWrites(recording []byte, image *tableImage) (writeStats, error) {
 	// Updates are billed by the item's size: the last put of the same key
 	// tells it (records put before the recording started count as 1 KB).
 	sizes := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(recording))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
+	// A stream of JSON documents, not lines: moto's recorder threads may
+	// write two entries without a newline between them.
+	dec := json.NewDecoder(bytes.NewReader(recording))
+	for {
 		var entry struct {
 			Headers map[string]string `json:"headers"`
 			Body    string            `json:"body"`
 			Encoded bool              `json:"body_encoded"`
 		}
-		if err := json.Unmarshal(line, &entry); err != nil {
+		if err := dec.Decode(&entry); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
 			return ws, fmt.Errorf("recording: %w", err)
 		}
 		target := ""
@@ -209,9 +208,6 @@ func countWrites(recording []byte, image *tableImage) (writeStats, error) {
 		if !touchesItem {
 			ws.BookkeepingRequests++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return ws, err
 	}
 	ws.ItemsWritten = len(perItem)
 	for _, n := range perItem {

@@ -68,6 +68,10 @@ func main() {
 func raises(pl capplan.Plan) string {
 	var out []string
 	for _, u := range pl.Uses {
+		if u.Utilization > 1 && u.Resource == capplan.ResQuotaTx {
+			out = append(out, fmt.Sprintf("  %s: no quota to raise; shard the counter or start that company's accounts at most %.0f a day", u.Resource, u.SaturatesAt*pl.Population.BigCompanyShare))
+			continue
+		}
 		if u.Utilization > 1 {
 			out = append(out, fmt.Sprintf("  raise %s to %.0f (%.1f× the default)", u.Resource, math.Ceil(1.25*u.PeakDemand), 1.25*u.Utilization))
 		}

@@ -102,7 +102,11 @@ func (pl Plan) String() string {
 	b = fmt.Appendf(b, "%d accounts at %.0f starts a day: all started after %s, all ended after %s; bill $%.2f\n",
 		pl.Population.Accounts, pl.Population.StartsPerDay, days(pl.AllStarted), days(pl.Makespan), pl.Bill.Total())
 	for _, u := range pl.Uses {
-		b = fmt.Appendf(b, "  %-95s peak %10.1f/s of %10.0f  %6.1f%%  saturates at %s starts/day%s\n", u.Resource, u.PeakDemand, u.Limit,
+		per := "/s"
+		if u.Resource == ResOpen {
+			per = "  " // a count, not a rate
+		}
+		b = fmt.Appendf(b, "  %-80s peak %10.1f%s of %8.0f %6.1f%%  saturates at %s starts/day%s\n", u.Resource, u.PeakDemand, per, u.Limit,
 			100*u.Utilization, rate(u.SaturatesAt), throttled(u.Throttled))
 	}
 	return string(b)

@@ -14,11 +14,11 @@ type sim struct {
 	t    int     // ticks so far
 	tick time.Duration
 
-	credit, queued, started float64
-	pendingStart            float64 // started, first steps not yet run
-	pendingEnd              float64 // answered or expired, last steps not yet run
-	open, done              float64
-	due                     []float64 // ring: end phases falling due, by tick
+	credit, queued, started  float64
+	pendingStart             float64 // started, first steps not yet run
+	pendingEnd               float64 // answered or expired, last steps not yet run
+	open, done               float64
+	due                      []float64 // ring: end phases falling due, by tick
 	startTokens, transTokens float64
 
 	peak       map[string]float64
@@ -47,8 +47,10 @@ func (s *sim) step() {
 	want := math.Min(s.p.StartsPerDay*s.dt/86400, n-s.credit)
 	s.credit += want
 	s.queued += want
-	s.demand(ResStartExecution, s.queued/s.dt)
-	s.startTokens = math.Min(s.q.StartExecutionBucket, s.startTokens+s.q.StartExecutionRefill*s.dt)
+	s.demand(ResStartExecution, want/s.dt)
+	// A bucket holds at most its size between ticks; within a tick it also
+	// refills, so a tick longer than size/refill loses nothing.
+	s.startTokens = math.Min(s.q.StartExecutionBucket, s.startTokens) + s.q.StartExecutionRefill*s.dt
 	s.demand(ResOpen, s.open+s.queued)
 	starts := math.Min(s.queued, math.Min(s.startTokens, math.Max(0, s.q.OpenExecutions-s.open)))
 	if starts < s.queued-eps {
@@ -67,28 +69,44 @@ func (s *sim) step() {
 		s.allStarted = s.t
 	}
 	slot := s.t % len(s.due)
+	offeredEnd := s.due[slot]
+	if len(s.p.Responses) == 0 {
+		offeredEnd = want // ops migrations end right after they start
+	}
 	s.pendingEnd += s.due[slot]
 	s.due[slot] = 0
+	s.offer(want, offeredEnd)
 	s.serve()
 	s.t++
 }
 
-// serve runs as much of the pending work as the resources allow this tick.
-func (s *sim) serve() {
-	work := Phase{}.add(s.p.Mix.Start, s.pendingStart).add(s.p.Mix.End, s.pendingEnd)
+// needs is what work asks of each resource per second of a tick.
+func (s *sim) needs(work Phase) map[string]float64 {
 	quotaTx := work.QuotaTransactions * s.p.BigCompanyShare
-	s.transTokens = math.Min(s.q.TransitionBucket, s.transTokens+s.q.TransitionRefill*s.dt)
-	need := map[string]float64{ // per second
+	return map[string]float64{
 		ResTransitions: work.Transitions / s.dt, ResLambda: work.LambdaSeconds / s.dt,
 		ResTableWRU: work.WRU / s.dt, ResTableRRU: work.RRU / s.dt,
 		ResStatePartition: work.StatePartitionWCU / s.dt, ResQuotaItem: 2 * quotaTx / s.dt,
 		ResQuotaTx: quotaTx / s.dt, ResEvents: work.Events / s.dt,
 	}
+}
+
+// offer records the demand of the work arriving this tick (not of the
+// backlog): the load the population puts on each resource, throttled or not.
+func (s *sim) offer(starts, ends float64) {
+	for r, d := range s.needs(Phase{}.add(s.p.Mix.Start, starts).add(s.p.Mix.End, ends)) {
+		s.demand(r, d)
+	}
+}
+
+// serve runs as much of the pending work as the resources allow this tick.
+func (s *sim) serve() {
+	work := Phase{}.add(s.p.Mix.Start, s.pendingStart).add(s.p.Mix.End, s.pendingEnd)
+	s.transTokens = math.Min(s.q.TransitionBucket, s.transTokens) + s.q.TransitionRefill*s.dt
 	limits := s.q.limits()
 	limits[ResTransitions] = s.transTokens / s.dt
 	f, scarce := 1.0, ""
-	for r, d := range need {
-		s.demand(r, d)
+	for r, d := range s.needs(work) {
 		if d > eps && limits[r]/d < f {
 			f, scarce = limits[r]/d, r
 		}
