@@ -250,23 +250,17 @@ func (r *results) capacityFigures() []figure {
 	}
 	for _, mode := range []string{"developer", "ops"} {
 		for _, n := range []int{10_000, 100_000, 1_000_000} {
-			pl := capplan.Simulate(standardPopulation(n, mode, mix), capplan.AWSDefaults, 10*time.Second)
+			p := standardPopulation(n, mode, mix)
+			pl := capplan.Simulate(p, capplan.AWSDefaults, 10*time.Second)
+			maxRate, binding := capplan.MaxRate(p, capplan.AWSDefaults, 10*time.Second)
 			figs = append(figs, figure{Section: secCapacity, Name: fmt.Sprintf("capacity_days_%s_%d", mode, n),
 				Label: fmt.Sprintf("%s accounts, %s migrations at %s starts a day: all ended", thousands(n), mode, thousands(int(standardStartsPerDay))),
 				Value: pl.Makespan.Hours() / 24, Unit: "days",
-				Note: fmt.Sprintf("all started after %.1f days; first quota to bind: %s, at %.3g starts/day; bill $%.0f", pl.AllStarted.Hours()/24, pl.FirstBinding, firstRate(pl), pl.Bill.Total())})
+				Note: fmt.Sprintf("all started after %.1f days; busiest: %s at %.1f%%; the first quota to bind, from %.3g starts a day: %s; bill $%.0f",
+					pl.AllStarted.Hours()/24, pl.Uses[0].Resource, 100*pl.Uses[0].Utilization, maxRate, binding, pl.Bill.Total())})
 		}
 	}
 	return figs
-}
-
-func firstRate(pl capplan.Plan) float64 {
-	for _, u := range pl.Uses {
-		if u.Resource == pl.FirstBinding {
-			return u.SaturatesAt
-		}
-	}
-	return 0
 }
 
 // standardStartsPerDay is the daily start rate the BENCH makespans assume.

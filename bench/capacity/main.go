@@ -58,7 +58,8 @@ func main() {
 		}
 		pl := capplan.Simulate(p, capplan.AWSDefaults, *tick)
 		fmt.Print(pl)
-		fmt.Printf("  first to bind as the start rate grows: %s\n", pl.FirstBinding)
+		maxRate, binding := capplan.MaxRate(p, capplan.AWSDefaults, *tick)
+		fmt.Printf("  fastest start rate within every default quota: %.3g a day; there the first to bind is: %s\n", maxRate, binding)
 		fmt.Println(raises(pl))
 	}
 }
@@ -69,7 +70,7 @@ func raises(pl capplan.Plan) string {
 	var out []string
 	for _, u := range pl.Uses {
 		if u.Utilization > 1 && u.Resource == capplan.ResQuotaTx {
-			out = append(out, fmt.Sprintf("  %s: no quota to raise; shard the counter or start that company's accounts at most %.0f a day", u.Resource, u.SaturatesAt*pl.Population.BigCompanyShare))
+			out = append(out, fmt.Sprintf("  %s: no quota to raise; shard the counter or start that company's accounts at most %.0f a day", u.Resource, pl.Population.StartsPerDay/u.Utilization*pl.Population.BigCompanyShare))
 			continue
 		}
 		if u.Utilization > 1 {

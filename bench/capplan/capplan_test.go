@@ -19,13 +19,13 @@ func TestOpsPopulationRunsAtTheStartRate(t *testing.T) {
 		assert.Zero(t, u.Throttled, u.Resource)
 	}
 	// 100,000 a day × 238 WRU = 275.5 WRU/s, the busiest against its limit.
-	assert.Equal(t, ResTableWRU, pl.FirstBinding)
+	assert.Equal(t, ResTableWRU, pl.Uses[0].Resource, "the busiest")
 }
 
 func TestWaitingMigrationsHoldOpenExecutions(t *testing.T) {
 	p := Population{Accounts: 1_000_000, StartsPerDay: 100_000, Responses: DeveloperResponses, Expire: 30 * 24 * time.Hour, Mix: small}
 	pl := Simulate(p, AWSDefaults, 10*time.Second)
-	assert.Equal(t, ResOpen, pl.FirstBinding)
+	assert.Equal(t, ResOpen, pl.Uses[0].Resource, "the busiest")
 	assert.InDelta(t, 40, pl.Makespan.Hours()/24, 0.1, "10 days of starts, then the last ones expire after 30")
 	again := Simulate(p, AWSDefaults, 10*time.Second)
 	assert.Equal(t, pl.Makespan, again.Makespan, "deterministic")
@@ -50,7 +50,14 @@ func TestAnOpenExecutionLimitStopsStarts(t *testing.T) {
 func TestAHotItemThrottlesOneCompany(t *testing.T) {
 	p := Population{Accounts: 50_000, StartsPerDay: 20_000_000, BigCompanyShare: 1, Mix: small}
 	pl := Simulate(p, AWSDefaults, 10*time.Second)
-	assert.Equal(t, ResQuotaTx, pl.FirstBinding)
+	assert.Equal(t, ResQuotaTx, pl.Uses[0].Resource, "the busiest")
 	// 50,000 transactions at 40 a second.
 	assert.InDelta(t, 50_000.0/40/3600, pl.Makespan.Hours(), 0.05)
+}
+
+func TestMaxRateNamesTheFirstLimit(t *testing.T) {
+	rate, r := MaxRate(Population{Accounts: 100_000, Mix: small}, AWSDefaults, 10*time.Second)
+	assert.Equal(t, ResTableWRU, r)
+	// 40,000 WRU/s over 238 WRU a migration, a day of it.
+	assert.InDelta(t, 40000.0/238*86400, rate, 0.02*40000.0/238*86400)
 }

@@ -72,19 +72,15 @@ type Use struct {
 	PeakDemand  float64 // the most the work asked of it in one second
 	Utilization float64 // PeakDemand / Limit
 	Throttled   time.Duration
-	// SaturatesAt is the daily start rate at which this resource would reach
-	// its limit (peak demand grows with the start rate).
-	SaturatesAt float64
 }
 
 // Plan is the result of one simulation.
 type Plan struct {
-	Population   Population
-	AllStarted   time.Duration // when the last migration started
-	Makespan     time.Duration // when the last one ended
-	Uses         []Use         // busiest first
-	FirstBinding string        // the resource that saturates at the lowest start rate
-	Bill         costmodel.Bill
+	Population Population
+	AllStarted time.Duration // when the last migration started
+	Makespan   time.Duration // when the last one ended
+	Uses       []Use         // busiest first
+	Bill       costmodel.Bill
 }
 
 // Simulate runs p against q in ticks of tick (10 s is plenty: the buckets
@@ -106,8 +102,8 @@ func (pl Plan) String() string {
 		if u.Resource == ResOpen {
 			per = "  " // a count, not a rate
 		}
-		b = fmt.Appendf(b, "  %-80s peak %10.1f%s of %8.0f %6.1f%%  saturates at %s starts/day%s\n", u.Resource, u.PeakDemand, per, u.Limit,
-			100*u.Utilization, rate(u.SaturatesAt), throttled(u.Throttled))
+		b = fmt.Appendf(b, "  %-80s peak %10.1f%s of %8.0f %6.1f%%%s\n", u.Resource, u.PeakDemand, per, u.Limit,
+			100*u.Utilization, throttled(u.Throttled))
 	}
 	return string(b)
 }
@@ -119,13 +115,6 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
-func rate(r float64) string {
-	if math.IsInf(r, 1) {
-		return "never"
-	}
-	return fmt.Sprintf("%.3g", r)
-}
-
 func throttled(d time.Duration) string {
 	if d == 0 {
 		return ""
@@ -133,14 +122,40 @@ func throttled(d time.Duration) string {
 	return "; throttled " + days(d)
 }
 
-// sortUses orders by utilization, busiest first, and names the first to bind.
-func sortUses(us []Use) string {
-	sort.SliceStable(us, func(i, j int) bool { return us[i].Utilization > us[j].Utilization })
-	first, best := "", math.Inf(1)
-	for _, u := range us {
-		if u.SaturatesAt < best {
-			first, best = u.Resource, u.SaturatesAt
+// sortUses orders by utilization, busiest first (by name among equals, so
+// the order is the same every run).
+func sortUses(us []Use) {
+	sort.SliceStable(us, func(i, j int) bool {
+		if us[i].Utilization != us[j].Utilization {
+			return us[i].Utilization > us[j].Utilization
+		}
+		return us[i].Resource < us[j].Resource
+	})
+}
+
+// MaxRate finds, by bisection on the daily start rate, the fastest rate at
+// which p runs with every resource within its limit, and the resource that
+// reaches its limit there: the quota that binds first as ops start faster.
+// (A resource's peak is not always proportional to the rate: open
+// executions are bounded by the population itself.)
+func MaxRate(p Population, q Quotas, tick time.Duration) (float64, string) {
+	over := func(rate float64) (bool, string) {
+		p.StartsPerDay = rate
+		pl := Simulate(p, q, tick)
+		return pl.Uses[0].Utilization > 1, pl.Uses[0].Resource
+	}
+	lo, hi := 1.0, 1e10
+	if o, _ := over(hi); !o {
+		return math.Inf(1), ""
+	}
+	for hi/lo > 1.03 {
+		mid := math.Sqrt(lo * hi)
+		if o, _ := over(mid); o {
+			hi = mid
+		} else {
+			lo = mid
 		}
 	}
-	return first
+	_, r := over(hi)
+	return lo, r
 }

@@ -148,13 +148,10 @@ func (s *sim) plan() Plan {
 	pl := Plan{Population: s.p, Makespan: time.Duration(s.t) * s.tick, AllStarted: time.Duration(s.allStarted+1) * s.tick,
 		Bill: s.p.Mix.Bill.Scale(float64(s.p.Accounts))}
 	for r, lim := range s.q.limits() {
-		u := Use{Resource: r, Limit: lim, PeakDemand: s.peak[r], Throttled: time.Duration(s.throttled[r]) * s.tick, SaturatesAt: math.Inf(1)}
+		u := Use{Resource: r, Limit: lim, PeakDemand: s.peak[r], Throttled: time.Duration(s.throttled[r]) * s.tick}
 		u.Utilization = u.PeakDemand / lim
-		if u.PeakDemand > 0 {
-			u.SaturatesAt = s.p.StartsPerDay * lim / u.PeakDemand
-		}
 		pl.Uses = append(pl.Uses, u)
 	}
-	pl.FirstBinding = sortUses(pl.Uses)
+	sortUses(pl.Uses)
 	return pl
 }
