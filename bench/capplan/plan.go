@@ -141,10 +141,18 @@ func sortUses(us []Use) {
 func MaxRate(p Population, q Quotas, tick time.Duration) (float64, string) {
 	over := func(rate float64) (bool, string) {
 		p.StartsPerDay = rate
-		pl := Simulate(p, q, tick)
+		// At most ~50,000 ticks a run: a slow rate spans a year, and its
+		// per-second peaks are smooth anyway.
+		span := time.Duration(float64(p.Accounts)/rate*86400*float64(time.Second)) + p.Expire
+		pl := Simulate(p, q, max(tick, span/50_000))
 		return pl.Uses[0].Utilization > 1, pl.Uses[0].Resource
 	}
-	lo, hi := 1.0, 1e10
+	// From a year's worth of starts (slower runs take too long to simulate
+	// and no plan asks for them) to far beyond any quota.
+	lo, hi := math.Max(1, float64(p.Accounts)/365), 1e10
+	if o, r := over(lo); o {
+		return lo, r
+	}
 	if o, _ := over(hi); !o {
 		return math.Inf(1), ""
 	}
