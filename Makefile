@@ -16,7 +16,8 @@ FN_RecordAgreementFunction := record-agreement
 FN_SelectTargetFunction   := select-target
 FN_CommitFunction         := commit
 FN_FinishFunction         := finish
-FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction
+FN_WaitingProbeFunction   := waiting-probe
+FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction
 
 API_PORT ?= 3000
 AWS_PORT ?= 4566
@@ -119,11 +120,17 @@ soak:
 # ---- Benchmarks (BENCHMARKS.md) -------------------------------------------------
 # Side by side in one run: the commit against the store's best case, the cost
 # of a batch, state payloads, cold starts against a hello-world bootstrap, API
-# latency against the raw queries. Prints `BENCH <name> <value> <unit>` lines,
+# latency against the raw queries, dollars per migration, and the population
+# plan (CAPACITY.md) with its bulk-start check. Prints `BENCH <name> <value> <unit>` lines,
 # rewrites the table in BENCHMARKS.md and draws docs/growth.png. More or other
 # figures: make bench BENCH_FLAGS="-payload-sizes 200,1000,10000" (go run ./bench -h).
 BENCH_FLAGS ?=
 
-.PHONY: bench
+.PHONY: bench capacity
 bench: build-local build
 	BENCH_COMMAND="make bench$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)',)" $(GO) run ./bench $(BENCH_FLAGS)
+
+# The population plan alone (no stack): make capacity CAPACITY_FLAGS="-starts-per-day 300000"
+CAPACITY_FLAGS ?=
+capacity:
+	$(GO) run ./bench/capacity $(CAPACITY_FLAGS)
