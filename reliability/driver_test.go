@@ -371,7 +371,7 @@ func (d *developer) batch(ctx context.Context, rng *rand.Rand, migrationID, batc
 			wg.Wait()
 		case d.acct.ops && b.State == migration.AwaitingAgreement && !raced:
 			raced = true
-			d.raceOps(ctx, rng, b, f, tried, &changed)
+			d.raceOps(ctx, rng, b)
 		default:
 			known = d.act(ctx, rng, b, f, tried, &changed)
 		}
@@ -396,6 +396,32 @@ func (d *developer) end(ctx context.Context, rng *rand.Rand, op string, fn func(
 	return &b
 }
 
+func (d *developer) viewAgreement(ctx context.Context, rng *rand.Rand) (migration.Agreement, bool) {
+	var a migration.Agreement
+	if err := d.c.do(ctx, rng, "ViewAgreement", func(ctx context.Context) (err error) {
+		a, err = d.m.ViewAgreement(ctx, d.acct.ref, meta)
+		return err
+	}); err != nil {
+		d.t.answer("ViewAgreement", err)
+		return a, false
+	}
+	return a, true
+}
+
+// acceptAgreement returns the batch as accepted, or nil when it was not.
+func (d *developer) acceptAgreement(ctx context.Context, rng *rand.Rand, b migration.Batch, a migration.Agreement) *migration.Batch {
+	var out migration.Batch
+	err := d.c.do(ctx, rng, "AcceptAgreement", func(ctx context.Context) (err error) {
+		out, err = d.m.AcceptAgreement(ctx, d.acct.ref, b.MigrationID, b.BatchID, a.Version, a.SHA256, meta)
+		return err
+	})
+	if err != nil {
+		d.t.answer("AcceptAgreement", err, migration.CodeWrongStep)
+		return nil
+	}
+	return &out
+}
+
 // act takes the developer's next step on a waiting batch. It returns the batch
 // as the use case answered it, or nil when the outcome must be read again.
 func (d *developer) act(ctx context.Context, rng *rand.Rand, b migration.Batch, f fate, tried map[string]bool, changed *bool) *migration.Batch {
@@ -403,23 +429,11 @@ func (d *developer) act(ctx context.Context, rng *rand.Rand, b migration.Batch, 
 	var out migration.Batch
 	switch {
 	case b.State == migration.AwaitingAgreement:
-		var a migration.Agreement
-		if err := d.c.do(ctx, rng, "ViewAgreement", func(ctx context.Context) (err error) {
-			a, err = d.m.ViewAgreement(ctx, src, meta)
-			return err
-		}); err != nil {
-			d.t.answer("ViewAgreement", err)
+		a, ok := d.viewAgreement(ctx, rng)
+		if !ok {
 			return nil
 		}
-		err := d.c.do(ctx, rng, "AcceptAgreement", func(ctx context.Context) (err error) {
-			out, err = d.m.AcceptAgreement(ctx, src, b.MigrationID, b.BatchID, a.Version, a.SHA256, meta)
-			return err
-		})
-		if err != nil {
-			d.t.answer("AcceptAgreement", err, migration.CodeWrongStep)
-			return nil
-		}
-		return &out
+		return d.acceptAgreement(ctx, rng, b, a)
 	case b.State == migration.AwaitingTarget || (b.State == migration.AwaitingConfirmation && f.changeTarget && !*changed):
 		if b.State == migration.AwaitingConfirmation {
 			*changed = true
@@ -522,14 +536,18 @@ func (t *tally) countN(what string, n int) {
 // recorded in the execution input, against the developer's own acceptance:
 // both must succeed, and the batch records one acceptance (the check counts
 // the AGREEMENT_ACCEPTED events of every batch).
-func (d *developer) raceOps(ctx context.Context, rng *rand.Rand, b migration.Batch, f fate, tried map[string]bool, changed *bool) {
+func (d *developer) raceOps(ctx context.Context, rng *rand.Rand, b migration.Batch) {
+	a, ok := d.viewAgreement(ctx, rng)
+	if !ok {
+		return
+	}
 	d.t.count("path", "ops-races")
 	var wg sync.WaitGroup
 	var awaitErr error
 	wrng := child(rng)
-	// Who wins varies: the wait starts up to 6 ms after the developer's
-	// first request, so either one may record the acceptance.
-	head := time.Duration(wrng.IntN(6000)) * time.Microsecond
+	// The developer has viewed the agreement: the two acceptances race, the
+	// wait starting up to 3 ms later, so either one may record it.
+	head := time.Duration(wrng.IntN(3000)) * time.Microsecond
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -539,7 +557,7 @@ func (d *developer) raceOps(ctx context.Context, rng *rand.Rand, b migration.Bat
 			return err
 		})
 	}()
-	accepted := d.act(ctx, rng, b, f, tried, changed)
+	accepted := d.acceptAgreement(ctx, rng, b, a)
 	wg.Wait()
 	if awaitErr != nil {
 		d.t.unexpected("ops agreement of %s/%s racing the developer: %v", b.MigrationID, b.BatchID, awaitErr)
