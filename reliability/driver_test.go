@@ -545,9 +545,13 @@ func (d *developer) raceOps(ctx context.Context, rng *rand.Rand, b migration.Bat
 	var wg sync.WaitGroup
 	var awaitErr error
 	wrng := child(rng)
-	// The developer has viewed the agreement: the two acceptances race, the
-	// wait starting up to 3 ms later, so either one may record it.
-	head := time.Duration(wrng.IntN(3000)) * time.Microsecond
+	// The developer has viewed the agreement: the two acceptances race. The
+	// developer's takes four reads before its write, the wait's two, so the
+	// wait starts at once or up to 40 ms later: either one may record it.
+	head := time.Duration(0)
+	if wrng.IntN(2) == 0 {
+		head = time.Duration(wrng.IntN(40000)) * time.Microsecond
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

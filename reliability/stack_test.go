@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
@@ -161,6 +162,11 @@ func readStackState(t *testing.T, s *stack.Stack) stackState {
 		page, err := p.NextPage(ctx)
 		require.NoError(t, err)
 		for _, row := range page.Items {
+			// The answers kept for Idempotency-Keys are the caller's own (a
+			// foreign caller's 404 is kept for its replay), not migration state.
+			if pk, ok := row["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "IDEMPOTENCY#") {
+				continue
+			}
 			b, err := json.Marshal(row)
 			require.NoError(t, err)
 			st.Records = append(st.Records, string(b))
