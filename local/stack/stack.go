@@ -25,8 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/internal/apigw"
 	"github.com/devplatform/account-migration/local/internal/cfn"
-	"github.com/devplatform/account-migration/local/internal/httpapi"
 	"github.com/devplatform/account-migration/local/internal/rie"
 	"github.com/devplatform/account-migration/local/jwtlocal"
 	"github.com/devplatform/account-migration/local/moto"
@@ -165,7 +165,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s.AWSEndpoint = "http://" + awsLn.Addr().String()
 
 	// The API answers 503 STARTING until the end of Start.
-	api := httpapi.New(routes, s.auth, nil)
+	api := apigw.New(routes, s.auth, nil)
 	// (the invoker is set below, once the pools exist)
 	apiHandler := &lateHandler{}
 	apiHandler.set(api)
@@ -233,7 +233,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return s, err
 	}
 	s.serve(awsLn, front)
-	api = httpapi.New(routes, s.auth, front)
+	api = apigw.New(routes, s.auth, front)
 	apiHandler.set(api)
 
 	// Deploy through the AWS endpoint, as `aws --endpoint-url` users see it.
@@ -270,7 +270,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	slog.Debug("seeded", "took", time.Since(t))
 
-	devAccounts, err := httpapi.DevAccounts(opts.Seed)
+	devAccounts, err := apigw.DevAccounts(opts.Seed)
 	if err != nil {
 		return s, err
 	}

@@ -38,7 +38,7 @@ type OpsReader interface {
 
 // API serves every route of CONTRACT.md §2.
 type API struct {
-	M           *migration.Migrator
+	Migrator    *migration.Migrator
 	Idempotency Idempotency
 	Ops         OpsReader
 	Log         *slog.Logger
