@@ -65,6 +65,17 @@ lint:
 	cfn-lint template.yaml
 	$(GO) vet ./...
 
+# The inner loop (under a minute): build, vet, and the unit and store tests;
+# everything but what starts a whole stack (local/stack, api, tools/opsctl,
+# e2e, reliability, the browser test) and the benchmark. `make test` runs all.
+CHECK_PKGS := ./shared/... ./statemachine/ ./local/internal/... ./local/jwtlocal/ ./local/demo/ \
+	./local/cmd/token/ ./local/faultproxy/ ./local/moto/ ./api/client/ ./events/
+.PHONY: check
+check:
+	$(GO) build ./...
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 5m $(CHECK_PKGS)
+
 test: build-local lint
 	$(GO) test -count=1 -timeout 40m ./...
 
