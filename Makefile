@@ -16,15 +16,17 @@ FN_RecordAgreementFunction := record-agreement
 FN_SelectTargetFunction   := select-target
 FN_CommitFunction         := commit
 FN_FinishFunction         := finish
-FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction
+FN_WaitingProbeFunction   := waiting-probe
+FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction
 
 API_PORT ?= 3000
 AWS_PORT ?= 4566
 SEED     ?=
+PARAMS   ?=
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
-.PHONY: build build-local run token invoke test bench lint clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-local run token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
 
 # One explicit target per function (pattern rules do not apply to .PHONY targets).
 define build_function
@@ -40,8 +42,9 @@ build-local:
 build:
 	@for f in $(FUNCTIONS); do $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(LOCAL_BUILD)/arm64/$$f || exit 1; done
 
+# make run PARAMS="PendingTimeoutSeconds=120 LogLevel=DEBUG" overrides template parameters.
 run: build-local
-	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),)
+	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),) $(foreach p,$(PARAMS),-param $(p))
 
 token:
 	@$(GO) run ./local/cmd/token -account "$(ACCOUNT)" $(if $(SCOPE),-scope "$(SCOPE)",)
@@ -76,7 +79,11 @@ check:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 5m $(CHECK_PKGS)
 
-test: build-local lint
+# The browser test's Chromium and axe-core, installed when missing.
+browser-deps:
+	@bash e2e/console/deps.sh
+
+test: build-local lint browser-deps
 	$(GO) test -count=1 -timeout 40m ./...
 
 clean:
@@ -124,11 +131,17 @@ soak:
 # ---- Benchmarks (BENCHMARKS.md) -------------------------------------------------
 # Side by side in one run: the commit against the store's best case, the cost
 # of a batch, state payloads, cold starts against a hello-world bootstrap, API
-# latency against the raw queries. Prints `BENCH <name> <value> <unit>` lines,
+# latency against the raw queries, dollars per migration, and the population
+# plan (CAPACITY.md) with its bulk-start check. Prints `BENCH <name> <value> <unit>` lines,
 # rewrites the table in BENCHMARKS.md and draws docs/growth.png. More or other
 # figures: make bench BENCH_FLAGS="-payload-sizes 200,1000,10000" (go run ./bench -h).
 BENCH_FLAGS ?=
 
-.PHONY: bench
+.PHONY: bench capacity
 bench: build-local build
 	BENCH_COMMAND="make bench$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)',)" $(GO) run ./bench $(BENCH_FLAGS)
+
+# The population plan alone (no stack): make capacity CAPACITY_FLAGS="-starts-per-day 300000"
+CAPACITY_FLAGS ?=
+capacity:
+	$(GO) run ./bench/capacity $(CAPACITY_FLAGS)

@@ -65,7 +65,7 @@ func TestCountWrites(t *testing.T) {
 		recorded(t, "DynamoDB_20120810.GetItem", map[string]any{"Key": key("ITEM#app#a1")}),
 		recorded(t, "AWSStepFunctions.SendTaskSuccess", map[string]any{}),
 	}, "\n")
-	ws, err := countWrites([]byte(rec))
+	ws, err := countWrites([]byte(rec), nil)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"TransactWriteItems": 1, "UpdateItem": 1, "PutItem": 1, "DeleteItem": 1}, ws.Requests)
 	assert.Equal(t, 1, ws.Resent)

@@ -8,12 +8,16 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/devplatform/account-migration/bench/costmodel"
 )
 
 // results is everything one run measured.
 type results struct {
 	Commits  []commitRun
 	Payloads []commitRun
+	Costs    []commitRun // accounts run for their price alone (-cost-accounts)
+	Bulk     *bulkCheck  // the capacity section's local check
 	Cold     []coldStart
 	API      *apiResult
 	Profile  *moveProfile
@@ -52,7 +56,7 @@ func (r *results) figures() []figure {
 		)
 	}
 
-	costRuns := append(append([]commitRun(nil), r.Commits...), r.Payloads...)
+	costRuns := append(append(append([]commitRun(nil), r.Commits...), r.Payloads...), r.Costs...)
 	for _, c := range costRuns {
 		if c.Batches == 0 {
 			continue
@@ -170,6 +174,8 @@ func (r *results) figures() []figure {
 				Value: over.Seconds(), Unit: "s", Note: fmt.Sprintf("%.0f%% of the commit; by CPU %.2f s", 100*over.Seconds()/c.Commit.Seconds(), (c.CommitCPU.total() - c.BaselineCPU()).Seconds())},
 		)
 	}
+	figs = append(figs, dollarFigures(costRuns, costmodel.USEast1Arm64)...)
+	figs = append(figs, r.capacityFigures()...)
 	return figs
 }
 

@@ -17,6 +17,7 @@ type historyStats struct {
 	Transitions int            // states entered: what Standard workflows bill
 	ByState     map[string]int // transitions per state name
 	Invocations int            // Lambda tasks scheduled (retries included)
+	PutEvents   int            // EventBridge entries the workflow put
 	// The largest state input or output (StateEntered input, StateExited
 	// output, execution input and output), and where it was.
 	MaxStatePayload int
@@ -63,6 +64,9 @@ func analyzeHistory(events []types.HistoryEvent) historyStats {
 		}
 		if ev.Type == types.HistoryEventTypeLambdaFunctionScheduled {
 			st.Invocations++
+		}
+		if d := ev.TaskScheduledEventDetails; d != nil && aws.ToString(d.ResourceType) == "events" {
+			st.PutEvents += putEventsEntries(aws.ToString(d.Parameters))
 		}
 		raw, err := json.Marshal(ev)
 		if err != nil {
@@ -115,4 +119,16 @@ func walkPayloads(v any, fn func(field string, size int)) {
 			walkPayloads(val, fn)
 		}
 	}
+}
+
+// putEventsEntries counts the entries of an events:putEvents task's
+// parameters (each entry is one billed event); 1 when they cannot be read.
+func putEventsEntries(params string) int {
+	var p struct {
+		Entries []json.RawMessage `json:"Entries"`
+	}
+	if json.Unmarshal([]byte(params), &p) != nil || len(p.Entries) == 0 {
+		return 1
+	}
+	return len(p.Entries)
 }

@@ -28,8 +28,10 @@ import (
 type options struct {
 	projectDir   string
 	only         map[string]bool
-	sizes        []int // single-batch commits (growth; 2,000 and 10,000 for throughput)
-	payloadSizes []int // accounts spread over payloadSubjects
+	sizes        []int    // single-batch commits (growth; 2,000 and 10,000 for throughput)
+	payloadSizes []int    // accounts spread over payloadSubjects
+	costAccounts [][2]int // assets x subjects, run for their price
+	bulkAccounts int      // accounts of the bulk-start check
 	subjects     int
 	coldRuns     int
 	apiApps      int
@@ -46,9 +48,11 @@ type options struct {
 
 func main() {
 	var o options
-	var only, sizes, payloadSizes string
+	var only, sizes, payloadSizes, costAccounts string
 	flag.StringVar(&o.projectDir, "project", ".", "project root (template.yaml, .build)")
-	flag.StringVar(&only, "only", "cold,commit,payload,api,profile", "sections to run: cold, commit, payload, api, profile")
+	flag.StringVar(&only, "only", "cold,commit,payload,api,profile,cost,capacity", "sections to run: cold, commit, payload, api, profile, cost, capacity")
+	flag.IntVar(&o.bulkAccounts, "bulk-accounts", 40, "accounts of the bulk-start check (capacity section)")
+	flag.StringVar(&costAccounts, "cost-accounts", "500x5", "accounts (assets x subjects) run for their price alone; the commit section's single-batch runs are priced too")
 	flag.StringVar(&sizes, "sizes", "100,1000,2000,5000,10000", "single-batch commit sizes (assets)")
 	flag.StringVar(&payloadSizes, "payload-sizes", "1000", "account sizes (assets) for the payload bound, each across -subjects (each 200-subject account takes ~4 minutes in moto)")
 	flag.IntVar(&o.subjects, "subjects", 200, "subjects the payload-bound accounts span")
@@ -73,6 +77,9 @@ func main() {
 		fail(err)
 	}
 	if o.payloadSizes, err = parseInts(payloadSizes); err != nil {
+		fail(err)
+	}
+	if o.costAccounts, err = parseShapes(costAccounts); err != nil {
 		fail(err)
 	}
 	level := slog.LevelInfo
@@ -123,6 +130,9 @@ func run(ctx context.Context, o options) error {
 	// moto's request recorder writes here (moto inherits this environment).
 	os.Setenv("MOTO_RECORDER_FILEPATH", filepath.Join(logDir, "moto-recording.jsonl"))
 	e := env{projectDir: o.projectDir, logs: io.Writer(logs), poolSize: 3, historyDir: logDir}
+	if e.lambdas, err = readTemplateLambdas(o.projectDir); err != nil {
+		return err
+	}
 	res := &results{}
 
 	if o.only["cold"] {
@@ -162,6 +172,24 @@ func run(ctx context.Context, o options) error {
 				return fmt.Errorf("payload run of %d assets: %w", n, err)
 			}
 			res.Payloads = append(res.Payloads, r)
+		}
+	}
+	if o.only["cost"] {
+		for _, sh := range o.costAccounts {
+			w, err := newWorkload(sh[0], sh[1])
+			if err != nil {
+				return err
+			}
+			r, err := e.runMigration(ctx, w, true, false, 0)
+			if err != nil {
+				return fmt.Errorf("cost run of %d assets: %w", sh[0], err)
+			}
+			res.Costs = append(res.Costs, r)
+		}
+	}
+	if o.only["capacity"] {
+		if err := e.capacityCheck(ctx, res, o.bulkAccounts, 8); err != nil {
+			return fmt.Errorf("capacity check: %w", err)
 		}
 	}
 	if o.only["api"] {
@@ -242,4 +270,22 @@ func commandLine() string {
 		return c
 	}
 	return "go run ./bench " + strings.Join(os.Args[1:], " ")
+}
+
+// parseShapes reads "500x5,100x1" (assets x subjects).
+func parseShapes(s string) ([][2]int, error) {
+	var out [][2]int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		a, b, ok := strings.Cut(f, "x")
+		n, err1 := strconv.Atoi(a)
+		k, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || n <= 0 || k <= 0 || k > n {
+			return nil, fmt.Errorf("not an account shape (assets x subjects): %q", f)
+		}
+		out = append(out, [2]int{n, k})
+	}
+	return out, nil
 }

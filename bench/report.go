@@ -28,6 +28,8 @@ func met(ok bool) *bool { return &ok }
 
 func (f figure) value() string {
 	switch {
+	case f.Unit == "USD":
+		return fmt.Sprintf("%.6f", f.Value) // a migration costs fractions of a cent
 	case f.Value == float64(int64(f.Value)) && (f.Value >= 100 || f.Unit == "bytes" || f.Unit == "writes" || f.Unit == "requests" ||
 		f.Unit == "transitions" || f.Unit == "invocations" || f.Unit == "units"):
 		return fmt.Sprintf("%d", int64(f.Value))

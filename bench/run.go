@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/devplatform/account-migration/bench/costmodel"
 	"github.com/devplatform/account-migration/local/stack"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
@@ -29,6 +30,7 @@ type env struct {
 	logs       io.Writer
 	poolSize   int
 	historyDir string // where execution histories are kept for reading
+	lambdas    templateLambdas
 }
 
 // localStack is one running local stack with clients on its AWS endpoint.
@@ -85,6 +87,9 @@ type commitRun struct {
 	Moved      int
 	History    historyStats
 	Writes     writeStats
+	// Lambdas are the execution's invocations with their measured durations
+	// (the emulators' REPORT lines) and the template's memory sizes.
+	Lambdas []costmodel.Invocation
 	// The store's best case for the same items in the same table, right
 	// before and right after the migration (storeBestCase).
 	BaselineBefore, BaselineAfter       time.Duration
@@ -125,6 +130,8 @@ func (r commitRun) baseRate() float64 { return float64(r.Moved) / r.Baseline().S
 func (e env) runMigration(ctx context.Context, w workload, record, baseline bool, pool int) (commitRun, error) {
 	r := commitRun{W: w}
 	began := time.Now()
+	reports := &reportCollector{}
+	e.logs = io.MultiWriter(e.logs, reports)
 	s, err := e.start(ctx, w.Snapshot, pool)
 	if err != nil {
 		return r, err
@@ -148,7 +155,11 @@ func (e env) runMigration(ctx context.Context, w workload, record, baseline bool
 		}
 		r.BaselineCPUBefore = sampler.procs.read().sub(c0)
 	}
+	var image *tableImage
 	if record {
+		if image, err = scanImage(ctx, s.db, s.TableName); err != nil {
+			return r, err
+		}
 		if err := s.rec.start(ctx); err != nil {
 			return r, err
 		}
@@ -158,6 +169,7 @@ func (e env) runMigration(ctx context.Context, w workload, record, baseline bool
 		return r, err
 	}
 	name := fmt.Sprintf("bench-%d-%d-%d", w.Assets, w.Subjects, time.Now().UnixNano())
+	reports.take() // only this execution's invocations count
 	t0 := time.Now()
 	out, err := s.sf.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN), Name: aws.String(name), Input: aws.String(string(input))})
 	if err != nil {
@@ -177,7 +189,7 @@ func (e env) runMigration(ctx context.Context, w workload, record, baseline bool
 		if err != nil {
 			return r, err
 		}
-		if r.Writes, err = countWrites(rec); err != nil {
+		if r.Writes, err = countWrites(rec, image); err != nil {
 			return r, err
 		}
 	}
@@ -186,6 +198,7 @@ func (e env) runMigration(ctx context.Context, w workload, record, baseline bool
 		return r, err
 	}
 	r.History = analyzeHistory(events)
+	r.Lambdas = e.lambdas.invocations(reports.take())
 	if e.historyDir != "" {
 		if b, err := json.MarshalIndent(events, "", " "); err == nil {
 			_ = os.WriteFile(filepath.Join(e.historyDir, fmt.Sprintf("history-%dx%d.json", w.Assets, w.Subjects)), b, 0o644)

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,8 +83,14 @@ type writeStats struct {
 	// come from the request; an update or delete is sized by the last put of
 	// its record, or counted as 1 KB (the imported items are smaller).
 	Units int
-	// Reads, for context.
+	// ItemUnits are the units of the writes to ITEM# records alone: the
+	// design's floor, what moving the items costs with no bookkeeping.
+	ItemUnits int
+	// Reads: requests by operation, and their read request units sized
+	// against the table (reads.go).
 	ReadRequests int
+	Reads        map[string]int
+	ReadUnits    float64
 	// Write requests recorded again with the same body: the SDK's resends
 	// after moto answered 500 (counted once above).
 	Resent int
@@ -98,9 +104,14 @@ func (w writeStats) requests() int {
 	return n
 }
 
-// countWrites reads a moto recording (one JSON request per line).
-func countWrites(recording []byte) (writeStats, error) {
-	ws := writeStats{Requests: map[string]int{}}
+// countWrites reads a moto recording (one JSON request per line); reads are
+// sized against image, the table as it was when the recording began (nil:
+// each read counted at the least a read can cost).
+func countWrites(recording []byte, image *tableImage) (writeStats, error) {
+	ws := writeStats{Requests: map[string]int{}, Reads: map[string]int{}}
+	if image == nil {
+		image = newImage()
+	}
 	perItem := map[string]int{}
 	// The SDK resends a request moto failed (HTTP 500) unchanged, same
 	// ClientRequestToken and all: the recorder logs requests, not answers,
@@ -109,19 +120,18 @@ func countWrites(recording []byte) (writeStats, error) {
 	// Updates are billed by the item's size: the last put of the same key
 	// tells it (records put before the recording started count as 1 KB).
 	sizes := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(recording))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
+	// A stream of JSON documents, not lines: moto's recorder threads may
+	// write two entries without a newline between them.
+	dec := json.NewDecoder(bytes.NewReader(recording))
+	for {
 		var entry struct {
 			Headers map[string]string `json:"headers"`
 			Body    string            `json:"body"`
 			Encoded bool              `json:"body_encoded"`
 		}
-		if err := json.Unmarshal(line, &entry); err != nil {
+		if err := dec.Decode(&entry); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
 			return ws, fmt.Errorf("recording: %w", err)
 		}
 		target := ""
@@ -147,7 +157,15 @@ func countWrites(recording []byte) (writeStats, error) {
 			return ws, err
 		}
 		if actions == nil {
-			ws.ReadRequests++
+			u, err := image.readUnits(op, body)
+			if err != nil {
+				return ws, err
+			}
+			if u > 0 {
+				ws.ReadRequests++
+				ws.Reads[op]++
+				ws.ReadUnits += u
+			}
 			continue
 		}
 		if seen[op+string(body)] {
@@ -166,6 +184,7 @@ func countWrites(recording []byte) (writeStats, error) {
 			k := a.pk + "|" + a.sk
 			if a.put {
 				sizes[k] = a.size
+				image.put(a.strs, a.size)
 			} else {
 				a.size = sizes[k]
 			}
@@ -180,6 +199,7 @@ func countWrites(recording []byte) (writeStats, error) {
 			switch {
 			case strings.HasPrefix(a.pk, "ITEM#"):
 				ws.ItemWrites++
+				ws.ItemUnits += units
 				perItem[k]++
 			case touchesItem:
 				ws.CounterActions++
@@ -188,9 +208,6 @@ func countWrites(recording []byte) (writeStats, error) {
 		if !touchesItem {
 			ws.BookkeepingRequests++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return ws, err
 	}
 	ws.ItemsWritten = len(perItem)
 	for _, n := range perItem {
@@ -202,7 +219,8 @@ func countWrites(recording []byte) (writeStats, error) {
 type writeAction struct {
 	pk, sk string
 	put    bool
-	size   int // bytes of the item for puts
+	size   int               // bytes of the item for puts
+	strs   map[string]string // string attributes of a put (for the read image)
 }
 
 // writeActions lists the writes of one request; nil for a read.
@@ -217,6 +235,12 @@ func writeActions(op string, body []byte) ([]writeAction, error) {
 		if src == nil {
 			src = k.Item
 			a.put, a.size = true, itemSize(k.Item)
+			a.strs = map[string]string{}
+			for name, v := range k.Item {
+				if s, ok := v["S"].(string); ok {
+					a.strs[name] = s
+				}
+			}
 		}
 		a.pk, _ = src["pk"]["S"].(string)
 		a.sk, _ = src["sk"]["S"].(string)

@@ -63,7 +63,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 		{name: "confirm as a string", method: "POST", path: base + "/commit", body: []byte(`{"confirm":"true"}`), headers: jsonCT, status: 400, code: "INVALID_INPUT"},
 		{name: "confirm false", method: "POST", path: base + "/commit", body: []byte(`{"confirm":false}`), headers: jsonCT, status: 400},
 		{name: "unknown field smuggling an account", method: "POST", path: "/v1/migrations", body: []byte(`{"batchKeys":[],"source":{"platform":"microapp","accountId":"ma-2002"}}`), headers: jsonCT, status: 400, code: "INVALID_INPUT"},
-		{name: "duplicate key turning confirm on", method: "POST", path: base + "/commit", body: []byte(`{"confirm":false,"confirm":true}`), headers: jsonCT, status: 409, code: "WRONG_STEP"},
+		{name: "duplicate key turning confirm on", method: "POST", path: base + "/commit", body: []byte(`{"confirm":false,"confirm":true}`), headers: jsonCT, status: 400, code: "INVALID_INPUT"},
 		{name: "not UTF-8", method: "PUT", path: base + "/target", body: []byte("{\"mode\":\"new\xff\xfe\"}"), headers: jsonCT, status: 400, code: "INVALID_INPUT"},
 		{name: "NUL in a value", method: "PUT", path: base + "/target", body: []byte("{\"mode\":\"existing\",\"accountId\":\"dev-alice-1\\u0000\"}"), headers: jsonCT, status: 400, code: "INVALID_INPUT"},
 		{name: "JSON null body", method: "PUT", path: base + "/target", body: []byte(`null`), headers: jsonCT, status: 400, code: "INVALID_INPUT"},

@@ -3,6 +3,8 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -221,7 +223,7 @@ func (s *Store) quotaWrites(ctx context.Context, tx *commitTx, c migration.Commi
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(held) {
+	for _, id := range slices.Sorted(maps.Keys(held)) {
 		if absorbed[id] || held[id] == 0 || len(tx.markers) >= maxAbsorbed {
 			continue
 		}

@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,15 +57,6 @@ func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string
 		}
 	}
 	return held, absorbed, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // stillHeld reads, consistently, what of the batch its source still holds:

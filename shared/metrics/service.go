@@ -81,3 +81,17 @@ func RequestFailed(ctx context.Context, apiRequestID, route, code string, status
 		Metrics:    []Metric{{Name: RequestsFailed, Unit: Count, Value: 1}},
 	})
 }
+
+// OldestWaitingAgeSeconds is the age of the oldest batch waiting on a
+// developer, published by the scheduled waiting probe (0 when none waits).
+const OldestWaitingAgeSeconds = "OldestWaitingAgeSeconds"
+
+// OldestWaiting records what the waiting probe found: the oldest waiting
+// batch's age, without dimensions (the alarm's metric); its ids and state
+// go into the line as properties.
+func OldestWaiting(ctx context.Context, migrationID, batchID, state string, age time.Duration) {
+	_ = Default().Put(ctx, Set{
+		Properties: map[string]any{"migrationId": migrationID, "batchId": batchID, "state": state},
+		Metrics:    []Metric{{Name: OldestWaitingAgeSeconds, Unit: Seconds, Value: age.Seconds()}},
+	})
+}

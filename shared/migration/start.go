@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -135,7 +136,7 @@ func (o *OpsInstructions) validate(plan Plan, batchKeys []string) error {
 	for _, b := range plan.Batches {
 		keys[b.BatchKey] = true
 	}
-	for _, k := range sortedKeys(o.Targets) {
+	for _, k := range slices.Sorted(maps.Keys(o.Targets)) {
 		if plan.Eligible && !keys[k] {
 			return Errorf(CodeUnknownBatch, "targets names batch %q, which is not in this account's plan", k)
 		}
@@ -157,7 +158,7 @@ func (o *OpsInstructions) targetsSelected(batchKeys []string) error {
 		in[k] = true
 	}
 	var out []string
-	for _, k := range sortedKeys(o.Targets) {
+	for _, k := range slices.Sorted(maps.Keys(o.Targets)) {
 		if !in[k] {
 			out = append(out, k)
 		}
@@ -166,15 +167,6 @@ func (o *OpsInstructions) targetsSelected(batchKeys []string) error {
 		return Errorf(CodeInvalidInput, "targets names batches that batchKeys does not select: %s", strings.Join(out, ", "))
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // StartResult is what POST /v1/migrations answers.

@@ -11,6 +11,9 @@ type Summary struct {
 	Counts           map[BatchState]int `json:"counts"`
 	Batches          []BatchSummary     `json:"batches"`
 	BatchesTruncated bool               `json:"batchesTruncated,omitempty"`
+	// ActiveMigrationID names the account's active migration when this
+	// execution started nothing because of it.
+	ActiveMigrationID string `json:"activeMigrationId,omitempty"`
 }
 
 // SummaryBatchLimit is how many batches the workflow's output lists, and

@@ -19,6 +19,11 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 			return Batch{}, err
 		}
 	}
+	if step.Done(b.State) {
+		// Ops input (or a quick developer) already took the batch past the
+		// step: end the wait at once, without parking a token nobody will use.
+		return b, s.Signal.Succeed(ctx, token, s.waitDeadline(b))
+	}
 	b, parked, err := s.Store.ParkToken(ctx, migrationID, batchID, step, token)
 	// A batch can leave the wait state and come back to it between the park
 	// and the read after it (a taken target sends it back to AWAITING_TARGET,

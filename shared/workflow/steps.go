@@ -102,20 +102,30 @@ func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, erro
 // MigrationEvent names a migration.
 type MigrationEvent struct {
 	MigrationID string `json:"migrationId"`
+	// ActiveMigrationID is set when ListAssets found another active migration
+	// of the account: this execution splits nothing and ends naming it.
+	ActiveMigrationID string `json:"activeMigrationId,omitempty"`
 }
 
 // SplitResult lists the batch ids the Map state iterates over, and what is
 // left of the batches' one deadline for their first wait on the developer.
 type SplitResult struct {
-	MigrationID string                 `json:"migrationId"`
-	BatchIDs    []string               `json:"batchIds"`
-	Deadline    migration.WaitDeadline `json:"deadline"`
+	MigrationID string `json:"migrationId"`
+	// Always present ("" when none), so the Summarize step can pass it on.
+	ActiveMigrationID string                 `json:"activeMigrationId"`
+	BatchIDs          []string               `json:"batchIds"`
+	Deadline          migration.WaitDeadline `json:"deadline"`
 }
 
 // SplitBySubject returns the migration's batches, one per subject and target
 // platform (created by ListAssets' Begin, which applies migration.Place's split).
 func (s Steps) SplitBySubject(ctx context.Context, ev MigrationEvent) (SplitResult, error) {
 	log := stepLog("split-by-subject", ev.MigrationID, "")
+	if ev.ActiveMigrationID != "" {
+		// Nothing to split: the Map runs no branch, Summarize names the active one.
+		return SplitResult{MigrationID: ev.MigrationID, ActiveMigrationID: ev.ActiveMigrationID, BatchIDs: []string{},
+			Deadline: migration.WaitDeadline{TimeoutSeconds: 2, HeartbeatSeconds: 1}}, nil
+	}
 	batches, deadline, err := s.Migrator.Batches(ctx, ev.MigrationID)
 	if err != nil {
 		return SplitResult{}, failed(ctx, log, err)
@@ -225,6 +235,9 @@ type FinishEvent struct {
 	MigrationID string     `json:"migrationId"`
 	BatchID     string     `json:"batchId,omitempty"`
 	Error       *TaskError `json:"error,omitempty"`
+	// ActiveMigrationID (summarize): another migration of the account was
+	// active, so this execution started nothing; its output names that one.
+	ActiveMigrationID string `json:"activeMigrationId,omitempty"`
 }
 
 // TaskError is what a Catch puts at its ResultPath.
@@ -272,6 +285,11 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		metrics.BatchStalled(ctx, ev.MigrationID, ev.BatchID, code)
 		return EndResult{Committing: b.State == migration.Committing}, nil
 	case "summarize":
+		if ev.ActiveMigrationID != "" {
+			log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", ev.ActiveMigrationID)
+			return migration.Summary{MigrationID: ev.ActiveMigrationID, ActiveMigrationID: ev.ActiveMigrationID,
+				State: migration.MigrationInProgress, Counts: map[migration.BatchState]int{}, Batches: []migration.BatchSummary{}}, nil
+		}
 		sum, err := s.Migrator.Summarize(ctx, ev.MigrationID)
 		if err == nil {
 			log.InfoContext(ctx, "migration summarized", "state", string(sum.State), "batches", len(sum.Batches))

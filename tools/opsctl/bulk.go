@@ -29,6 +29,7 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 	prefix := fs.String("name-prefix", "bulk", "execution names are <prefix>-<platform>-<accountId>-<hash>; the same prefix finds the same executions again (a retry takes the names from its file)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "per account: how long to wait for its execution to settle")
 	poll := fs.Duration("poll", time.Second, "how often to look at each execution in flight")
+	dryRun := fs.Bool("dry-run", false, "print what would be started or followed, per account; start nothing, write no results file")
 	if err := parse(fs, args); err != nil {
 		return exitError, err
 	}
@@ -50,7 +51,7 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 		if *resultsPath == "" {
 			*resultsPath = *retryFrom
 		}
-		fmt.Fprintf(c.stdout, "retrying %d of %d accounts from %s\n", len(w.todo), len(w.results), *retryFrom)
+		fmt.Fprintf(c.stdout, "%sretrying %d of %d accounts from %s\n", dryRunTag(*dryRun), len(w.todo), len(w.results), *retryFrom)
 	} else {
 		if w, err = freshWork(*accountsPath, *prefix); err != nil {
 			return exitError, err
@@ -64,6 +65,9 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 	env, err := c.env(ctx)
 	if err != nil {
 		return exitError, err
+	}
+	if *dryRun {
+		return planBulk(ctx, c, env, w, *resultsPath)
 	}
 	if len(todo) > 0 {
 		arn, err := env.stateMachine(ctx)

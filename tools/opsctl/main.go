@@ -57,11 +57,17 @@ type cli struct {
 	stdout, stderr io.Writer
 	g              globalFlags
 	aws            *awsEnv // built on first use
+	// onFlags sees each command's flag set (shell completion reads it).
+	onFlags func(*flag.FlagSet)
 }
 
 // run is the whole program behind main, so tests drive exactly what ops run.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{stdout: stdout, stderr: stderr}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		printVersion(stdout)
+		return exitOK
+	}
 	name, rest, err := c.parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout)
@@ -110,7 +116,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("usage: opsctl [global flags] <command> [flags]\n\ncommands:\n")
+	b.WriteString("usage: opsctl [global flags] <command> [flags]\n       opsctl --version\n\ncommands:\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-11s %s\n", n, commands[n].summary)
 	}
@@ -129,6 +135,9 @@ func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("opsctl "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	c.g.register(fs)
+	if c.onFlags != nil {
+		c.onFlags(fs)
+	}
 	return fs
 }
 

@@ -165,6 +165,7 @@ func runResume(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("resume")
 	id := fs.String("migration-id", "", "the migration (its execution's name)")
 	closeWaiting := fs.Bool("close-waiting", false, "also end batches still waiting on the developer as FAILED (they moved nothing; the developer may start again)")
+	dryRun := fs.Bool("dry-run", false, "print what would be done to each batch; write nothing")
 	if err := parse(fs, args); err != nil {
 		return exitError, err
 	}
@@ -174,6 +175,9 @@ func runResume(ctx context.Context, c *cli, args []string) (int, error) {
 	env, err := c.env(ctx)
 	if err != nil {
 		return exitError, err
+	}
+	if *dryRun {
+		return planResume(ctx, c, env, *id, *closeWaiting)
 	}
 	return resume(ctx, c, env, *id, *closeWaiting)
 }

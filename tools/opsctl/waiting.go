@@ -14,6 +14,7 @@ import (
 
 	"github.com/devplatform/account-migration/shared/migration"
 	"github.com/devplatform/account-migration/shared/reconcile"
+	"github.com/devplatform/account-migration/shared/waiting"
 )
 
 // waitingBatch is one line of `opsctl waiting`.
@@ -45,22 +46,14 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 	if *olderThan > 0 {
 		before = now.Add(-*olderThan)
 	}
-	var all []migration.Batch
-	for _, st := range []migration.BatchState{migration.AwaitingAgreement, migration.AwaitingTarget, migration.AwaitingConfirmation} {
-		bs, err := env.store.BatchesInState(ctx, st, before, 0)
-		if err != nil {
-			return exitError, err
-		}
-		all = append(all, bs...)
-	}
-	sort.SliceStable(all, func(i, j int) bool { return updatedAt(all[i]).Before(updatedAt(all[j])) })
-	if *limit > 0 && len(all) > *limit {
-		all = all[:*limit]
+	all, err := waiting.Batches(ctx, env.store, before, *limit)
+	if err != nil {
+		return exitError, err
 	}
 	rows := make([]waitingBatch, 0, len(all))
 	for _, b := range all {
 		rows = append(rows, waitingBatch{Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID, BatchKey: b.BatchKey,
-			State: b.State, Since: b.UpdatedAt, Waiting: age(now.Sub(updatedAt(b))), NextAction: "developer: " + migration.NextAction(b.State)})
+			State: b.State, Since: b.UpdatedAt, Waiting: age(now.Sub(waiting.Since(b))), NextAction: "developer: " + migration.NextAction(b.State)})
 	}
 	if *asJSON {
 		for _, r := range rows {
@@ -84,11 +77,6 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 	}
 	fmt.Fprintf(c.stdout, "%d batch(es) %s\n", len(rows), what)
 	return exitOK, nil
-}
-
-func updatedAt(b migration.Batch) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, b.UpdatedAt)
-	return t
 }
 
 // stuckItem is one line of `opsctl stuck`.
