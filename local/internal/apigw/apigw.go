@@ -127,6 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // buildEvent fills the payload format 2.0 event as API Gateway does.
+// Kept whole (105 lines): one event filled field by field as API Gateway does.
 func buildEvent(r *http.Request, rt *route, params map[string]string, body []byte, v *jwtlocal.Verified, requestID string, now time.Time) events.APIGatewayV2HTTPRequest {
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	host := r.Host
