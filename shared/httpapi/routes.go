@@ -192,7 +192,7 @@ func (a *API) plan(ctx context.Context, r *request) (int, any, error) {
 	for _, b := range p.Batches {
 		sub := migration.Subject{ID: b.SubjectID}
 		if b.SubjectID != migration.PersonalSubject {
-			if sub, err = a.Migrator.Store.Subject(ctx, b.SubjectID); err != nil {
+			if sub, err = a.Migrator.Subject(ctx, b.SubjectID); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -384,7 +384,7 @@ func (a *API) opsMigration(ctx context.Context, r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	batches, err := a.Migrator.Store.Batches(ctx, m.MigrationID)
+	batches, err := a.Migrator.BatchesOf(ctx, m.MigrationID)
 	if err != nil {
 		return 0, nil, err
 	}

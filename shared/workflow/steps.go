@@ -221,7 +221,7 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, er
 // the BatchCommitted event's batchId is the exact record).
 func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEvent, p migration.Progress) {
 	platform := ""
-	if b, err := s.Migrator.Store.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
+	if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
 		platform = string(b.TargetPlatform)
 	} else {
 		log.WarnContext(ctx, "committed batch not read for its metric", "error", err)
@@ -317,7 +317,7 @@ func (s Steps) ended(ctx context.Context, log *slog.Logger, ev FinishEvent, err 
 	if err := ignoreWrongStep(err); err != nil {
 		return EndResult{}, failed(ctx, log, err)
 	}
-	b, err := s.Migrator.Store.Batch(ctx, ev.MigrationID, ev.BatchID)
+	b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID)
 	if err != nil {
 		return EndResult{}, failed(ctx, log, err)
 	}
