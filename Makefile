@@ -70,14 +70,15 @@ lint:
 
 # The inner loop (under a minute): build, vet, and the unit and store tests;
 # everything but what starts a whole stack (local/stack, api, tools/opsctl,
-# e2e, reliability, the browser test) and the benchmark. `make test` runs all.
+# e2e, reliability, the browser test), the benchmark, and with -short the
+# 5,000-asset commit (TestLargeBatchCommits, minutes alone). `make test` runs all.
 CHECK_PKGS := ./shared/... ./statemachine/ ./local/internal/... ./local/jwtlocal/ ./local/demo/ \
 	./local/cmd/token/ ./local/faultproxy/ ./local/moto/ ./api/client/ ./events/
 .PHONY: check
 check:
 	$(GO) build ./...
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 5m $(CHECK_PKGS)
+	$(GO) test -short -count=1 -timeout 5m $(CHECK_PKGS)
 
 # The browser test's Chromium and axe-core, installed when missing.
 browser-deps:
