@@ -39,3 +39,9 @@ const (
 	OnboardingApplied   Onboarding = "applied"
 	OnboardingCompleted Onboarding = "completed"
 )
+
+// Valid says whether p is one of the old platforms: the one check the
+// snapshot, the token, the execution input and the reconciliation share.
+func (p SourcePlatform) Valid() bool {
+	return p == PlatformMicroapp || p == PlatformDouyinOpenLegacy || p == PlatformThirdParty
+}

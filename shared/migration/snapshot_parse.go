@@ -97,7 +97,7 @@ func (s *Snapshot) Validate() error {
 	for i, x := range s.Accounts {
 		at := fmt.Sprintf("accounts[%d] (id %q)", i, x.ID)
 		v.id(at, x.ID)
-		v.check(at, validSource(x.Platform), "platform %q is not microapp, douyin_open_legacy or third_party", x.Platform)
+		v.check(at, x.Platform.Valid(), "platform %q is not microapp, douyin_open_legacy or third_party", x.Platform)
 		v.unique(at, accounts, SourceHolder(x.Platform, x.ID))
 		v.check(at, x.Login != "" && len(x.Login) <= 254, "login must be an email or phone")
 		v.check(at, x.SubjectID == "" || subjects[x.SubjectID], "subjectId %q is not a subject", x.SubjectID)
@@ -108,7 +108,7 @@ func (s *Snapshot) Validate() error {
 		at := fmt.Sprintf("identities[%d] (id %q)", i, x.ID)
 		v.id(at, x.ID)
 		v.unique(at, identities, x.ID)
-		v.check(at, validSource(x.Platform), "platform %q is not a source platform", x.Platform)
+		v.check(at, x.Platform.Valid(), "platform %q is not a source platform", x.Platform)
 		v.check(at, account(x.Platform, x.AccountID), "accountId %q is not an account on %s", x.AccountID, x.Platform)
 		v.check(at, x.Kind == IdentityDeveloper || x.Kind == IdentitySystemServiceProvider || x.Kind == IdentityServiceProvider, "kind %q is not developer, system_service_provider or service_provider", x.Kind)
 		v.check(at, subjects[x.SubjectID], "subjectId %q is not a subject", x.SubjectID)
@@ -120,7 +120,7 @@ func (s *Snapshot) Validate() error {
 		at := fmt.Sprintf("apps[%d] (id %q)", i, x.ID)
 		v.id(at, x.ID)
 		v.unique(at, assets, x.ID)
-		v.check(at, validSource(x.Platform), "platform %q is not a source platform", x.Platform)
+		v.check(at, x.Platform.Valid(), "platform %q is not a source platform", x.Platform)
 		v.check(at, x.Kind == AppMiniprogram || x.Kind == AppMobile || x.Kind == AppWeb, "kind %q is not miniprogram, mobile_app or web_app", x.Kind)
 		v.check(at, account(x.Platform, x.CreatorAccountID), "creatorAccountId %q is not an account on %s", x.CreatorAccountID, x.Platform)
 		v.check(at, subjects[x.SubjectID], "subjectId %q is not a subject", x.SubjectID)
@@ -130,7 +130,7 @@ func (s *Snapshot) Validate() error {
 		at := fmt.Sprintf("services[%d] (id %q)", i, x.ID)
 		v.id(at, x.ID)
 		v.unique(at, assets, x.ID)
-		v.check(at, validSource(x.Platform), "platform %q is not a source platform", x.Platform)
+		v.check(at, x.Platform.Valid(), "platform %q is not a source platform", x.Platform)
 		v.check(at, account(x.Platform, x.OwnerAccountID), "ownerAccountId %q is not an account on %s", x.OwnerAccountID, x.Platform)
 		v.check(at, subjects[x.SubjectID], "subjectId %q is not a subject", x.SubjectID)
 	}
@@ -176,10 +176,6 @@ func (s *Snapshot) Validate() error {
 		v.check(at, x.MiniPrograms >= 0 && x.MiniPrograms <= 1000000, "miniprograms must be 0 to 1000000")
 	}
 	return v.err
-}
-
-func validSource(p SourcePlatform) bool {
-	return p == PlatformMicroapp || p == PlatformDouyinOpenLegacy || p == PlatformThirdParty
 }
 
 // validator keeps the first problem found; the first is the one to fix.

@@ -38,9 +38,7 @@ func ParseExecutionInput(raw []byte) (ExecutionInput, error) {
 	if err := migration.DecodeStrict(raw, &in); err != nil {
 		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %s", migration.DecodeProblem(err))
 	}
-	switch in.Source.Platform {
-	case string(migration.PlatformMicroapp), string(migration.PlatformDouyinOpenLegacy), string(migration.PlatformThirdParty):
-	default:
+	if !migration.SourcePlatform(in.Source.Platform).Valid() {
 		return in, migration.Errorf(migration.CodeInvalidInput, "source.platform must be microapp, douyin_open_legacy or third_party")
 	}
 	if !migration.ValidID(in.Source.ID) {
