@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,9 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/devplatform/account-migration/shared/httpapi"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -192,6 +195,17 @@ type developer struct {
 	acct  plannedAccount
 	c     *caller
 	t     *tally
+	// edge: the HTTP API over m, for confirmations sent as a client sends them.
+	edge *httpapi.API
+	// committed is called each time one of the account's batches is seen
+	// COMMITTED (the soak re-imports the round's snapshot then).
+	committed func(ctx context.Context)
+}
+
+// opsAgreement is what ops record for an ops account's migration.
+func opsAgreement() *migration.OpsInstructions {
+	return &migration.OpsInstructions{Agreement: &migration.OpsAgreement{Version: migration.CurrentAgreement().Version,
+		AcceptedBy: "support@example.com", Evidence: "signed paper form, ticket SOAK-1"}}
 }
 
 var meta = migration.RequestMeta{SourceIP: "198.51.100.7", UserAgent: "soak"}
@@ -204,7 +218,11 @@ func (d *developer) run(ctx context.Context, rng *rand.Rand) {
 		id := fmt.Sprintf("m-%s-%d", src.ID, attempt)
 		var res migration.BeginResult
 		err := d.c.do(ctx, rng, "Begin", func(ctx context.Context) (err error) {
-			res, err = d.m.Begin(ctx, migration.BeginInput{MigrationID: id, Source: src, RequestedBy: "developer:" + src.String()})
+			in := migration.BeginInput{MigrationID: id, Source: src, RequestedBy: "developer:" + src.String()}
+			if d.acct.ops {
+				in.Ops, in.RequestedBy = opsAgreement(), "ops:soak"
+			}
+			res, err = d.m.Begin(ctx, in)
 			return err
 		})
 		if err != nil {
@@ -219,6 +237,10 @@ func (d *developer) run(ctx context.Context, rng *rand.Rand) {
 			d.summarize(ctx, rng, id)
 			return // nothing left to move (everything committed or skipped)
 		}
+		if len(res.BatchIDs) > 10 {
+			d.t.count("path", "wide-migrations") // more batches than the old Map limit
+			d.t.countN("path wide-batches", len(res.BatchIDs))
+		}
 		d.t.mu.Lock()
 		d.t.migrations++
 		if attempt > 0 {
@@ -230,6 +252,7 @@ func (d *developer) run(ctx context.Context, rng *rand.Rand) {
 		var wg sync.WaitGroup
 		for i, batchID := range res.BatchIDs {
 			f, brng := drawFate(rng), child(rng)
+			f.edge = f.edge || d.acct.edge
 			run := func() { ended[i] = d.batch(ctx, brng, id, batchID, f) }
 			if rng.Float64() < 0.3 {
 				wg.Add(1)
@@ -274,6 +297,7 @@ type fate struct {
 	movers       int                  // concurrent movers
 	changeTarget bool                 // choose a target, then another one
 	chunkPerRun  bool                 // each mover run stops after one chunk
+	edge         bool                 // confirmations go through the HTTP edge, with an Idempotency-Key
 }
 
 func drawFate(rng *rand.Rand) fate {
@@ -294,6 +318,7 @@ func drawFate(rng *rand.Rand) fate {
 	}
 	f.changeTarget = rng.Float64() < 0.15
 	f.chunkPerRun = rng.Float64() < 0.3
+	f.edge = rng.Float64() < 0.5
 	return f
 }
 
@@ -303,7 +328,7 @@ func drawFate(rng *rand.Rand) fate {
 // is picked up where it left off.
 func (d *developer) batch(ctx context.Context, rng *rand.Rand, migrationID, batchID string, f fate) migration.BatchState {
 	tried := map[string]bool{}
-	changed := false
+	changed, raced := false, false
 	var known *migration.Batch
 	for step := 0; step < 60; step++ {
 		var b migration.Batch
@@ -319,6 +344,9 @@ func (d *developer) batch(ctx context.Context, rng *rand.Rand, migrationID, batc
 		switch {
 		case b.State.Final():
 			d.t.batchEnded(b)
+			if b.State == migration.Committed && d.committed != nil {
+				d.committed(ctx)
+			}
 			return b.State
 		case b.State == migration.Committing:
 			d.move(ctx, rng, b, f)
@@ -341,6 +369,9 @@ func (d *developer) batch(ctx context.Context, rng *rand.Rand, migrationID, batc
 			go func() { defer wg.Done(); expire(erng) }()
 			d.act(ctx, rng, b, f, tried, &changed)
 			wg.Wait()
+		case d.acct.ops && b.State == migration.AwaitingAgreement && !raced:
+			raced = true
+			d.raceOps(ctx, rng, b)
 		default:
 			known = d.act(ctx, rng, b, f, tried, &changed)
 		}
@@ -365,6 +396,32 @@ func (d *developer) end(ctx context.Context, rng *rand.Rand, op string, fn func(
 	return &b
 }
 
+func (d *developer) viewAgreement(ctx context.Context, rng *rand.Rand) (migration.Agreement, bool) {
+	var a migration.Agreement
+	if err := d.c.do(ctx, rng, "ViewAgreement", func(ctx context.Context) (err error) {
+		a, err = d.m.ViewAgreement(ctx, d.acct.ref, meta)
+		return err
+	}); err != nil {
+		d.t.answer("ViewAgreement", err)
+		return a, false
+	}
+	return a, true
+}
+
+// acceptAgreement returns the batch as accepted, or nil when it was not.
+func (d *developer) acceptAgreement(ctx context.Context, rng *rand.Rand, b migration.Batch, a migration.Agreement) *migration.Batch {
+	var out migration.Batch
+	err := d.c.do(ctx, rng, "AcceptAgreement", func(ctx context.Context) (err error) {
+		out, err = d.m.AcceptAgreement(ctx, d.acct.ref, b.MigrationID, b.BatchID, a.Version, a.SHA256, meta)
+		return err
+	})
+	if err != nil {
+		d.t.answer("AcceptAgreement", err, migration.CodeWrongStep)
+		return nil
+	}
+	return &out
+}
+
 // act takes the developer's next step on a waiting batch. It returns the batch
 // as the use case answered it, or nil when the outcome must be read again.
 func (d *developer) act(ctx context.Context, rng *rand.Rand, b migration.Batch, f fate, tried map[string]bool, changed *bool) *migration.Batch {
@@ -372,23 +429,11 @@ func (d *developer) act(ctx context.Context, rng *rand.Rand, b migration.Batch, 
 	var out migration.Batch
 	switch {
 	case b.State == migration.AwaitingAgreement:
-		var a migration.Agreement
-		if err := d.c.do(ctx, rng, "ViewAgreement", func(ctx context.Context) (err error) {
-			a, err = d.m.ViewAgreement(ctx, src, meta)
-			return err
-		}); err != nil {
-			d.t.answer("ViewAgreement", err)
+		a, ok := d.viewAgreement(ctx, rng)
+		if !ok {
 			return nil
 		}
-		err := d.c.do(ctx, rng, "AcceptAgreement", func(ctx context.Context) (err error) {
-			out, err = d.m.AcceptAgreement(ctx, src, b.MigrationID, b.BatchID, a.Version, a.SHA256, meta)
-			return err
-		})
-		if err != nil {
-			d.t.answer("AcceptAgreement", err, migration.CodeWrongStep)
-			return nil
-		}
-		return &out
+		return d.acceptAgreement(ctx, rng, b, a)
 	case b.State == migration.AwaitingTarget || (b.State == migration.AwaitingConfirmation && f.changeTarget && !*changed):
 		if b.State == migration.AwaitingConfirmation {
 			*changed = true
@@ -423,10 +468,15 @@ func (d *developer) act(ctx context.Context, rng *rand.Rand, b migration.Batch, 
 			crng := child(rng)
 			go func() {
 				defer wg.Done()
-				err := d.c.do(ctx, crng, "Confirm", func(ctx context.Context) error {
-					_, err := d.m.Confirm(ctx, src, b.MigrationID, b.BatchID)
-					return err
-				})
+				var err error
+				if f.edge {
+					err = d.confirmEdge(ctx, crng, b)
+				} else {
+					err = d.c.do(ctx, crng, "Confirm", func(ctx context.Context) error {
+						_, err := d.m.Confirm(ctx, src, b.MigrationID, b.BatchID)
+						return err
+					})
+				}
 				if err != nil {
 					d.t.answer("Confirm", err, migration.CodeQuotaExceeded, migration.CodeTargetNotEligible, migration.CodeWrongStep)
 				}
@@ -472,4 +522,125 @@ func (d *developer) move(ctx context.Context, rng *rand.Rand, b migration.Batch,
 		}()
 	}
 	wg.Wait()
+}
+
+func (t *tally) countN(what string, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.events[what] += n
+}
+
+// ---- the new paths: ops acceptances racing the developer, the HTTP edge ---------
+
+// raceOps races the workflow's agreement wait, which applies the agreement ops
+// recorded in the execution input, against the developer's own acceptance:
+// both must succeed, and the batch records one acceptance (the check counts
+// the AGREEMENT_ACCEPTED events of every batch).
+func (d *developer) raceOps(ctx context.Context, rng *rand.Rand, b migration.Batch) {
+	a, ok := d.viewAgreement(ctx, rng)
+	if !ok {
+		return
+	}
+	d.t.count("path", "ops-races")
+	var wg sync.WaitGroup
+	var awaitErr error
+	wrng := child(rng)
+	// The developer has viewed the agreement: the two acceptances race. The
+	// developer's takes four reads before its write, the wait's two, so the
+	// wait starts at once or up to 40 ms later: either one may record it.
+	head := time.Duration(0)
+	if wrng.IntN(2) == 0 {
+		head = time.Duration(wrng.IntN(40000)) * time.Microsecond
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(head)
+		awaitErr = d.c.do(ctx, wrng, "Await", func(ctx context.Context) error {
+			_, err := d.m.Await(ctx, b.MigrationID, b.BatchID, migration.StepAgreement, "agreement-wait-"+b.BatchID)
+			return err
+		})
+	}()
+	accepted := d.acceptAgreement(ctx, rng, b, a)
+	wg.Wait()
+	if awaitErr != nil {
+		d.t.unexpected("ops agreement of %s/%s racing the developer: %v", b.MigrationID, b.BatchID, awaitErr)
+	}
+	if accepted == nil {
+		d.t.unexpected("developer's acceptance of %s/%s racing ops did not succeed", b.MigrationID, b.BatchID)
+		return
+	}
+	winner := "developer"
+	if accepted.Agreement != nil && strings.HasPrefix(accepted.Agreement.Channel, "ops") {
+		winner = "ops"
+	}
+	d.t.count("path", "ops-races-won-by-"+winner)
+}
+
+// confirmEdge confirms as a client does: POST .../commit with an
+// Idempotency-Key, sent again with the same key after a transient answer or a
+// kill. A refusal (422 QUOTA_EXCEEDED) is then replayed with that key.
+func (d *developer) confirmEdge(ctx context.Context, rng *rand.Rand, b migration.Batch) error {
+	d.t.count("path", "edge-commits")
+	ev := d.commitRequest(b, fmt.Sprintf("commit-%016x", rng.Uint64()))
+	var last events.APIGatewayV2HTTPResponse
+	err := d.c.do(ctx, rng, "Commit", func(ctx context.Context) error {
+		res, err := d.edge.Handle(ctx, ev)
+		if err != nil {
+			return err
+		}
+		last = res
+		return edgeError(res)
+	})
+	if migration.ErrorCode(err) == migration.CodeQuotaExceeded {
+		d.replayRefusal(ctx, ev, last)
+	}
+	return err
+}
+
+// replayRefusal sends a refused request again: the answer must be the
+// refusal, byte for byte, marked as a replay, with nothing run again.
+func (d *developer) replayRefusal(ctx context.Context, ev events.APIGatewayV2HTTPRequest, first events.APIGatewayV2HTTPResponse) {
+	again, err := d.edge.Handle(ctx, ev)
+	switch {
+	case err != nil:
+		d.t.unexpected("replaying refused commit %s: %v", ev.RawPath, err)
+	case again.StatusCode != first.StatusCode || again.Body != first.Body || again.Headers["idempotent-replayed"] != "true":
+		d.t.unexpected("replayed refusal of %s answered %d %s (replayed=%q), first %d %s",
+			ev.RawPath, again.StatusCode, again.Body, again.Headers["idempotent-replayed"], first.StatusCode, first.Body)
+	default:
+		d.t.count("path", "replayed-refusals")
+	}
+}
+
+func (d *developer) commitRequest(b migration.Batch, key string) events.APIGatewayV2HTTPRequest {
+	ev := events.APIGatewayV2HTTPRequest{RouteKey: "POST /v1/migrations/{migrationId}/batches/{batchId}/commit",
+		RawPath:        "/v1/migrations/" + b.MigrationID + "/batches/" + b.BatchID + "/commit",
+		Headers:        map[string]string{"content-type": "application/json", "Idempotency-Key": key},
+		PathParameters: map[string]string{"migrationId": b.MigrationID, "batchId": b.BatchID}, Body: `{"confirm":true}`}
+	ev.RequestContext.RequestID = key
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: map[string]string{"sub": d.acct.ref.ID, "platform": d.acct.ref.Platform, "login": d.acct.login}}}
+	return ev
+}
+
+// edgeError turns an HTTP answer back into the coded error the driver judges:
+// a 5xx or a key still held by a killed attempt is transient (sent again).
+func edgeError(res events.APIGatewayV2HTTPResponse) error {
+	if res.StatusCode < 300 {
+		return nil
+	}
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal([]byte(res.Body), &body)
+	code := migration.Code(body.Error.Code)
+	switch {
+	case code == "IDEMPOTENCY_KEY_IN_USE":
+		code = migration.CodeUnavailable
+	case res.StatusCode >= 500 && code != migration.CodeUnavailable:
+		code = migration.CodeInternal
+	}
+	return &migration.Error{Code: code, Message: fmt.Sprintf("HTTP %d: %s", res.StatusCode, body.Error.Message)}
 }

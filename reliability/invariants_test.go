@@ -301,10 +301,14 @@ func check(seed *migration.Snapshot, st *tableState, settled bool) verdict {
 		}
 	}
 
-	// 4. Audit: one point of no return per batch that passed it, none otherwise.
-	started, committed := map[string]int{}, map[string]int{}
+	// 4. Audit: one point of no return per batch that passed it, none otherwise;
+	// one acceptance per batch that has one, whoever recorded it (the
+	// developer, ops, or both racing).
+	started, committed, accepted := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, ev := range st.audit {
 		switch ev.Event {
+		case migration.EventAgreementAccepted:
+			accepted[ev.BatchID]++
 		case migration.EventCommitStarted:
 			started[ev.BatchID]++
 		case migration.EventBatchCommitted:
@@ -318,6 +322,9 @@ func check(seed *migration.Snapshot, st *tableState, settled bool) verdict {
 		}
 		if got := committed[id]; got != want[b.State == migration.Committed] {
 			v.fail(nil, "batch %s (%s) has %d BATCH_COMMITTED events", id, b.State, got)
+		}
+		if got := accepted[id]; got != want[b.Agreement != nil] {
+			v.fail(&v.Duplicated, "batch %s (%s, agreement %v) has %d AGREEMENT_ACCEPTED events", id, b.State, b.Agreement != nil, got)
 		}
 	}
 

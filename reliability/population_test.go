@@ -20,7 +20,12 @@ import (
 //     partner platform (rule 5), collaboration relations (rule 2), and
 //     uncertified apps that must never move (rule 11);
 //   - existing target accounts that are eligible and some that are not
-//     (onboarding none: refused at selection, rule 8).
+//     (onboarding none: refused at selection, rule 8);
+//   - wide accounts (the first of every tenth table): 12-15 more subjects,
+//     so more batches than the workflow's old Map limit of 10, one of them a
+//     person's with 6 mini-programs, always over its quota of 5;
+//   - ops accounts: migrations begun with an ops-recorded agreement, which
+//     races the developer's own acceptance.
 type population struct {
 	snap     *migration.Snapshot
 	accounts []plannedAccount
@@ -32,9 +37,19 @@ type plannedAccount struct {
 	login string
 	// existing target accounts of the login, by platform; eligible or not
 	existing map[migration.TargetPlatform][]string
+	// wide: more subjects than the old Map limit; ops: begun with an ops
+	// agreement; edge: every confirmation goes through the HTTP edge.
+	wide, ops, edge bool
 }
 
-func buildPopulation(rng *rand.Rand, prefix string, accounts int) population {
+// wideSubjects is how many extra subjects a wide account gets, at least:
+// more batches than the workflow's old Map limit of 10.
+const wideSubjects = 12
+
+// buildPopulation builds a table's population; wide says its first account
+// gets more subjects than the old Map limit, and the second (when there is
+// one) is an ops account.
+func buildPopulation(rng *rand.Rand, prefix string, accounts int, wide ...bool) population {
 	snap := &migration.Snapshot{Version: 1}
 	pop := population{snap: snap}
 	platforms := []migration.SourcePlatform{migration.PlatformMicroapp, migration.PlatformDouyinOpenLegacy, migration.PlatformThirdParty}
@@ -148,9 +163,34 @@ func buildPopulation(rng *rand.Rand, prefix string, accounts int) population {
 				pa.existing[migration.TargetPartner] = append(pa.existing[migration.TargetPartner], tid)
 			}
 		}
+		pa.ops = rng.Float64() < 0.12 || (len(wide) > 0 && wide[0] && i == 1)
+		if len(wide) > 0 && wide[0] && i == 0 {
+			pa.wide, pa.edge = true, true
+			widen(rng, snap, id, acct, p, rng.IntN(4))
+		}
 		pop.accounts = append(pop.accounts, pa)
 	}
 	return pop
+}
+
+// widen gives account acct wideSubjects+extra more subjects, each certified
+// with one certified mini-program of the account's, so its plan has more
+// batches than the old Map limit; the first is a person's with 6
+// mini-programs, over its quota of 5, so its confirmation is refused.
+func widen(rng *rand.Rand, snap *migration.Snapshot, id func(string, ...any) string, acct string, p migration.SourcePlatform, extra int) {
+	kinds := []migration.SubjectKind{migration.SubjectCompany, migration.SubjectIndividualBusiness, migration.SubjectPerson}
+	for k := 0; k < wideSubjects+extra; k++ {
+		sid := id("subj-wide-", acct, "-", k)
+		kind, minis := kinds[rng.IntN(len(kinds))], 1
+		if k == 0 {
+			kind, minis = migration.SubjectPerson, migration.MiniProgramQuota(migration.SubjectPerson)+1
+		}
+		snap.Subjects = append(snap.Subjects, migration.Subject{ID: sid, Name: sid, Kind: kind, Certified: true})
+		for n := 0; n < minis; n++ {
+			snap.Apps = append(snap.Apps, migration.App{ID: id("app-wide-", acct, "-", k, "-", n), Platform: p, Kind: migration.AppMiniprogram,
+				Name: "app", CreatorAccountID: acct, SubjectID: sid, Certified: true})
+		}
+	}
 }
 
 func hasMember(snap *migration.Snapshot, appID, acct string) bool {

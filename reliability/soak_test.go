@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -18,6 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/faultproxy"
+	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/httpapi"
+	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -85,6 +90,10 @@ func TestSoak(t *testing.T) {
 	budget := time.Duration(envInt("SOAK_BUDGET_SECONDS", 300)) * time.Second
 	seed := uint64(envInt("SOAK_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("soak: seed=%d (rerun with SOAK_SEED=%d)", seed, seed)
+	// The HTTP edge and the use cases emit a metric line per refusal: not
+	// what this log is for.
+	old := metrics.SetDefault(metrics.New(io.Discard))
+	t.Cleanup(func() { metrics.SetDefault(old) })
 	rng := rand.New(rand.NewPCG(seed, 0x50a4))
 	ctx := context.Background()
 	began := time.Now()
@@ -113,7 +122,7 @@ func TestSoak(t *testing.T) {
 			cut = true
 			break
 		}
-		pop := buildPopulation(rng, fmt.Sprintf("t%d", n), perTable)
+		pop := buildPopulation(rng, fmt.Sprintf("t%d", n), perTable, n%10 == 0)
 		started += perTable
 		be, chunk := backends[n%len(backends)], 2+rng.IntN(6)
 		rngs := make([]*rand.Rand, len(pop.accounts))
@@ -154,6 +163,7 @@ func TestSoak(t *testing.T) {
 	rep.add(tl, sum, counts)
 	rep.Seconds = time.Since(began).Seconds()
 	t.Log(rep.summary())
+	t.Log(rep.paths())
 	for _, k := range sortedKeys(rep.Transients) {
 		t.Logf("transient failure reaching a use case: %s x%d (e.g. %s)", k, rep.Transients[k], rep.TransientSamples[k])
 	}
@@ -184,7 +194,25 @@ func TestSoak(t *testing.T) {
 		assert.Positive(t, rep.FailedBy[string(migration.CodeQuotaExceeded)], "quota races lost")
 		assert.Positive(t, rep.Events["race confirm-clicks"], "concurrent confirmations")
 		assert.Positive(t, rep.Events["race movers"], "concurrent movers")
+		assert.Positive(t, rep.Events["path replayed-refusals"], "422 refusals replayed through the HTTP edge")
 	}
+	// Issue 9's new paths ran, each at least once: table 0 always has a wide
+	// account and (with 2+ accounts a table) an ops account, and every table
+	// re-imports its snapshot at its first commit.
+	assert.Positive(t, rep.Events["path wide-migrations"], "migrations with more batches than the old Map limit")
+	assert.Positive(t, rep.Events["path reimports"], "re-imports into a live table")
+	if perTable >= 2 {
+		assert.Positive(t, rep.Events["path ops-races"], "ops acceptances racing the developer's")
+	}
+}
+
+// paths is the line that says how often issue 9's new paths ran.
+func (r *soakReport) paths() string {
+	e := r.Events
+	return fmt.Sprintf("soak paths: wide migrations=%d (%d batches) reimports=%d (rows left unchanged %d, added 0) replayed refusals=%d "+
+		"ops races=%d (won by ops %d, by the developer %d) edge commits=%d",
+		e["path wide-migrations"], e["path wide-batches"], e["path reimports"], e["path reimported-rows-unchanged"], e["path replayed-refusals"],
+		e["path ops-races"], e["path ops-races-won-by-ops"], e["path ops-races-won-by-developer"], e["path edge-commits"])
 }
 
 func (r *soakReport) add(tl *tally, v verdict, c faultproxy.Counts) {
@@ -225,9 +253,15 @@ func soakTable(ctx context.Context, be *backend, table string, pop population, c
 	if err != nil {
 		return verdict{}, table, err
 	}
+	edge := &httpapi.API{Migrator: w.m, Idempotency: dynamostore.New(be.clean, table), Ops: w.store,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), IdempotencyLease: time.Second, IdempotencyWait: 3 * time.Second}
+	var reimport sync.Once
+	committed := func(ctx context.Context) {
+		reimport.Do(func() { reimportSnapshot(ctx, be.clean, table, pop.snap, tl) })
+	}
 	var wg sync.WaitGroup
 	for i, acct := range pop.accounts {
-		d := &developer{m: w.m, store: w.store, acct: acct, c: c, t: tl}
+		d := &developer{m: w.m, store: w.store, acct: acct, c: c, t: tl, edge: edge, committed: committed}
 		wg.Add(1)
 		go func() { defer wg.Done(); d.run(ctx, rngs[i]) }()
 	}
@@ -245,6 +279,32 @@ func soakTable(ctx context.Context, be *backend, table string, pop population, c
 	// Checked: the table is no longer needed, and moto is faster without it.
 	_, err = w.clean.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	return v, table, err
+}
+
+// reimportSnapshot loads the round's snapshot into its live table again, the
+// first time a batch of the table is seen COMMITTED, while the other
+// developers of the table still act: the import must add nothing and leave
+// every row as it is (the table's check then finds nothing moved back).
+// Imports go straight to moto, unfaulted: a faulted one is finished by
+// running it again, which shared/dynamostore's tests prove.
+func reimportSnapshot(ctx context.Context, db *dynamodb.Client, table string, snap *migration.Snapshot, tl *tally) {
+	rep, err := dynamostore.New(db, table).Import(ctx, snap)
+	if err != nil {
+		tl.unexpected("re-import into live table %s: %v", table, err)
+		return
+	}
+	added, unchanged := 0, 0
+	for _, n := range rep.Added {
+		added += n
+	}
+	for _, n := range rep.Unchanged {
+		unchanged += n
+	}
+	if added > 0 {
+		tl.unexpected("re-import into live table %s added %d rows: %v", table, added, rep.Added)
+	}
+	tl.count("path", "reimports")
+	tl.countN("path reimported-rows-unchanged", unchanged)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

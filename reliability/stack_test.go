@@ -162,10 +162,9 @@ func readStackState(t *testing.T, s *stack.Stack) stackState {
 		page, err := p.NextPage(ctx)
 		require.NoError(t, err)
 		for _, row := range page.Items {
+			// The answers kept for Idempotency-Keys are the caller's own (a
+			// foreign caller's 404 is kept for its replay), not migration state.
 			if pk, ok := row["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "IDEMPOTENCY#") {
-				// A caller's idempotency record keeps the answer it got (a
-				// replayed refusal answers the same): the caller's own key
-				// space, not a change to anyone's migration.
 				continue
 			}
 			b, err := json.Marshal(row)

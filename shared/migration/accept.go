@@ -49,8 +49,11 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
 	if IsCode(err, CodeWrongStep) {
 		// Two clicks at once: the other one recorded the same acceptance.
-		if cur, rerr := s.Store.Batch(ctx, migrationID, batchID); rerr == nil && cur.Agreement != nil &&
-			cur.Agreement.Version == version && cur.Agreement.SHA256 == sha && StepAgreement.Done(cur.State) {
+		cur, rerr := s.Store.Batch(ctx, migrationID, batchID)
+		if rerr != nil {
+			return Batch{}, rerr // unknown whether the other one did: try again, not WRONG_STEP
+		}
+		if cur.Agreement != nil && cur.Agreement.Version == version && cur.Agreement.SHA256 == sha && StepAgreement.Done(cur.State) {
 			return cur, nil
 		}
 	}
@@ -75,7 +78,11 @@ func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch
 		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
 	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
 	if IsCode(err, CodeWrongStep) {
-		if cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID); rerr == nil && cur.Agreement != nil && StepAgreement.Done(cur.State) {
+		cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
+		if rerr != nil {
+			return Batch{}, rerr // a failed re-read is no WRONG_STEP: the wait retries it
+		}
+		if cur.Agreement != nil && StepAgreement.Done(cur.State) {
 			return cur, nil
 		}
 	}

@@ -38,7 +38,7 @@ var commands = map[string]command{
 	"bulk-start": {"start one migration per account of a cohort (CSV or JSON), bounded concurrency, results as JSON lines", runBulkStart},
 	"show":       {"an account's latest migration: batches, states, waiting since, next action", runShow},
 	"waiting":    {"batches waiting on developers, oldest first", runWaiting},
-	"stuck":      {"batches COMMITTING past their deadline and executions that FAILED, TIMED_OUT or were ABORTED", runStuck},
+	"stuck":      {"batches whose move stalled or is past its deadline, and executions that FAILED, TIMED_OUT or were ABORTED", runStuck},
 	"redrive":    {"resume a failed execution (RedriveExecution, or the safe fallback where it is not available)", runRedrive},
 	"resume":     {"finish a migration whose workflow stopped: move COMMITTING batches, optionally close waiting ones", runResume},
 	"audit":      {"an account's audit trail as JSON lines", runAudit},

@@ -142,6 +142,8 @@ func nextAction(b migration.Batch, execStatus string, now time.Time) string {
 		return "ops: the workflow stopped; opsctl redrive --execution-arn <arn>, or opsctl resume --migration-id " + b.MigrationID + " --close-waiting"
 	case b.State.WaitingOnDeveloper():
 		return "developer: " + migration.NextAction(b.State)
+	case b.State == migration.Committing && b.Error != nil && b.Error.Code == migration.CodeMoveStalled:
+		return "ops: moving stopped (" + string(b.Error.Code) + "); fix the cause, then opsctl resume --migration-id " + b.MigrationID
 	case b.State == migration.Committing && (stopped || reconcile.CommitOverdue(b, now)):
 		return "ops: moving stopped; opsctl resume --migration-id " + b.MigrationID
 	case b.State == migration.Committing:

@@ -116,6 +116,13 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 		return exitError, err
 	}
 	for _, b := range committing {
+		if b.Error != nil && b.Error.Code == migration.CodeMoveStalled {
+			// The workflow gave up moving it (alarm BatchesStalled); it waits for ops.
+			items = append(items, stuckItem{Kind: "MOVE_STALLED", Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
+				Since: b.UpdatedAt, Detail: fmt.Sprintf("COMMITTING, moved %d of %d: %s", b.Moved, b.Total, b.Error.Message),
+				Action: "fix the cause, then opsctl resume --migration-id " + b.MigrationID})
+			continue
+		}
 		if !reconcile.CommitOverdue(b, now) {
 			continue
 		}
