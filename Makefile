@@ -68,6 +68,18 @@ lint:
 	cfn-lint template.yaml
 	$(GO) vet ./...
 
+# The inner loop (under a minute): build, vet, and the unit and store tests;
+# everything but what starts a whole stack (local/stack, api, tools/opsctl,
+# e2e, reliability, the browser test), the benchmark, and with -short the
+# 5,000-asset commit (TestLargeBatchCommits, minutes alone). `make test` runs all.
+CHECK_PKGS := ./shared/... ./statemachine/ ./local/internal/... ./local/jwtlocal/ ./local/demo/ \
+	./local/cmd/token/ ./local/faultproxy/ ./local/moto/ ./api/client/ ./events/
+.PHONY: check
+check:
+	$(GO) build ./...
+	$(GO) vet ./...
+	$(GO) test -short -count=1 -timeout 5m $(CHECK_PKGS)
+
 # The browser test's Chromium and axe-core, installed when missing.
 browser-deps:
 	@bash e2e/console/deps.sh

@@ -253,7 +253,7 @@ func soakTable(ctx context.Context, be *backend, table string, pop population, c
 	if err != nil {
 		return verdict{}, table, err
 	}
-	edge := &httpapi.API{M: w.m, Idempotency: dynamostore.New(be.clean, table), Ops: w.store,
+	edge := &httpapi.API{Migrator: w.m, Idempotency: dynamostore.New(be.clean, table), Ops: w.store,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), IdempotencyLease: time.Second, IdempotencyWait: 3 * time.Second}
 	var reimport sync.Once
 	committed := func(ctx context.Context) {

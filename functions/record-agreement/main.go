@@ -9,6 +9,6 @@ import (
 )
 
 func main() {
-	steps := workflow.Steps{M: lambdaenv.MustLoad().Migrator}
+	steps := workflow.Steps{Migrator: lambdaenv.MustLoad().Migrator}
 	lambda.Start(steps.RecordAgreement)
 }

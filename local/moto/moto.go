@@ -61,6 +61,8 @@ type Server struct {
 // Start launches moto, waits until it answers, and turns on execution of
 // state machines (which must happen before any state machine is created).
 // On error nothing is left running.
+// Kept whole (94 lines): the process, its pipes and the cleanup on a failed
+// start belong together.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	port := opts.Port
 	if port == 0 {

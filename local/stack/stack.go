@@ -21,12 +21,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/internal/apigw"
 	"github.com/devplatform/account-migration/local/internal/cfn"
-	"github.com/devplatform/account-migration/local/internal/httpapi"
 	"github.com/devplatform/account-migration/local/internal/rie"
 	"github.com/devplatform/account-migration/local/jwtlocal"
 	"github.com/devplatform/account-migration/local/moto"
@@ -79,70 +76,22 @@ func (e *PortInUseError) Error() string {
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // Start brings the whole stack up and returns once the API answers (after
-// seeding). On error everything started so far is stopped.
+// seeding). On error everything started so far is stopped. Its phases: check
+// all that needs nothing started (newPlan), take the ports, start moto and the
+// function emulators (startFunctions), deploy the template (deploy), seed.
 func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	began := time.Now()
-	if opts.ProjectDir == "" {
-		opts.ProjectDir = "."
-	}
-	if opts.ProjectDir, err = filepath.Abs(opts.ProjectDir); err != nil {
+	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
-	if opts.BuildDir == "" {
-		opts.BuildDir = filepath.Join(opts.ProjectDir, ".build")
-	}
-	if opts.BuildDir, err = filepath.Abs(opts.BuildDir); err != nil {
-		return nil, err
-	}
-	if opts.PoolSize <= 0 {
-		opts.PoolSize = 3
-	}
-	if opts.Logs == nil {
-		opts.Logs = io.Discard
-	}
-	if opts.Seed == nil {
-		opts.Seed = demo.Snapshot
-	}
-	if opts.SigningKeyPath == "" {
-		opts.SigningKeyPath = filepath.Join(opts.ProjectDir, jwtlocal.DefaultKeyPath)
-	}
-
 	// Everything that can be checked without starting anything comes first.
-	tpl, err := cfn.Load(filepath.Join(opts.ProjectDir, "template.yaml"))
+	p, err := newPlan(opts)
 	if err != nil {
 		return nil, err
-	}
-	overrides := map[string]string{"JwtIssuer": jwtlocal.Issuer}
-	for k, v := range opts.Params {
-		overrides[k] = v
-	}
-	params, err := tpl.ParameterValues(overrides)
-	if err != nil {
-		return nil, err
-	}
-	res := cfn.NewResolver(tpl, params)
-	fnResources := tpl.OfType("AWS::Serverless::Function")
-	var missing []string
-	for _, fr := range fnResources {
-		boot := filepath.Join(opts.BuildDir, fr.ID, "bootstrap")
-		if _, err := os.Stat(boot); err != nil {
-			missing = append(missing, boot)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("function binaries missing: %v; run `make build-local` first", missing)
-	}
-	routes, err := res.Routes()
-	if err != nil {
-		return nil, err
-	}
-	key, err := jwtlocal.LoadOrCreateKey(opts.SigningKeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("jwt signing key: %w", err)
 	}
 
 	s = &Stack{Region: cfn.Region}
-	s.auth = &jwtlocal.Authority{Key: key, Issuer: params["JwtIssuer"], Audience: params["JwtAudience"]}
+	s.auth = &jwtlocal.Authority{Key: p.key, Issuer: p.params["JwtIssuer"], Audience: p.params["JwtAudience"]}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -165,104 +114,24 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s.AWSEndpoint = "http://" + awsLn.Addr().String()
 
 	// The API answers 503 STARTING until the end of Start.
-	api := httpapi.New(routes, s.auth, nil)
+	api := apigw.New(p.routes, s.auth, nil)
 	// (the invoker is set below, once the pools exist)
 	apiHandler := &lateHandler{}
 	apiHandler.set(api)
 	s.serve(apiLn, apiHandler)
 
-	// moto and the emulator build are independent: run them side by side.
-	rieBin := filepath.Join(opts.BuildDir, "aws-lambda-rie")
-	var wg sync.WaitGroup
-	var motoErr, buildErr error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		t := time.Now()
-		s.moto, motoErr = moto.Start(ctx, moto.Options{
-			LambdaPort: awsPort,
-			Stdout:     rie.NewPrefixWriter(opts.Logs, "[moto] "),
-			Stderr:     rie.NewPrefixWriter(opts.Logs, "[moto] "),
-		})
-		slog.Debug("moto up", "took", time.Since(t))
-	}()
-	go func() {
-		defer wg.Done()
-		buildErr = rie.BuildEmulator(ctx, moduleDir(opts.ProjectDir), rieBin)
-	}()
-	wg.Wait()
-	if err := errors.Join(motoErr, buildErr); err != nil {
-		awsLn.Close()
-		return s, err
-	}
-
-	// One pool per function, all started concurrently.
-	pools := make([]*rie.Pool, len(fnResources))
-	errs := make([]error, len(fnResources))
-	for i, fr := range fnResources {
-		fn, err := res.Function(fr)
-		if err != nil {
-			awsLn.Close()
-			return s, err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pools[i], errs[i] = rie.StartPool(ctx, rieBin, rie.Function{
-				Name:      fn.ID,
-				Bootstrap: filepath.Join(opts.BuildDir, fn.ID, "bootstrap"),
-				Env:       functionEnv(fn, awsPort),
-				Timeout:   time.Duration(fn.TimeoutSec) * time.Second,
-			}, opts.PoolSize, opts.Logs)
-		}()
-	}
-	wg.Wait()
-	for _, p := range pools {
-		if p != nil {
-			s.pools = append(s.pools, p)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		awsLn.Close()
-		return s, err
-	}
-
-	front, err := rie.NewFront(s.moto.Endpoint, s.pools)
+	front, err := s.startFunctions(ctx, opts, p, awsPort)
 	if err != nil {
 		awsLn.Close()
 		return s, err
 	}
 	s.serve(awsLn, front)
-	api = httpapi.New(routes, s.auth, front)
+	api = apigw.New(p.routes, s.auth, front)
 	apiHandler.set(api)
 
-	// Deploy through the AWS endpoint, as `aws --endpoint-url` users see it.
-	cfg := awsConfig(s.AWSEndpoint)
-	db := dynamodb.NewFromConfig(cfg)
-	for _, tr := range tpl.OfType("AWS::DynamoDB::Table") {
-		name, err := createTable(ctx, db, tr, res)
-		if err != nil {
-			return s, err
-		}
-		switch {
-		case tr.ID == auditTableID:
-			s.AuditTableName = name
-		case s.TableName == "":
-			s.TableName = name
-		}
-	}
-	sf := sfn.NewFromConfig(cfg)
-	for _, sr := range tpl.OfType("AWS::Serverless::StateMachine") {
-		arn, err := createStateMachine(ctx, sf, sr, res)
-		if err != nil {
-			return s, err
-		}
-		if s.StateMachineARN == "" {
-			s.StateMachineARN = arn
-		}
-	}
-	if s.TableName == "" {
-		return s, errors.New("template has no AWS::DynamoDB::Table to seed")
+	db, err := s.deploy(ctx, p)
+	if err != nil {
+		return s, err
 	}
 	t := time.Now()
 	if err := seed(ctx, db, s.TableName, opts.Seed); err != nil {
@@ -270,7 +139,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	slog.Debug("seeded", "took", time.Since(t))
 
-	devAccounts, err := httpapi.DevAccounts(opts.Seed)
+	devAccounts, err := apigw.DevAccounts(opts.Seed)
 	if err != nil {
 		return s, err
 	}

@@ -435,7 +435,7 @@ func TestExpiryAfterConfirmationMovesOn(t *testing.T) {
 	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
 	require.NoError(t, err)
 
-	steps := workflow.Steps{M: e.m}
+	steps := workflow.Steps{Migrator: e.m}
 	for _, action := range []string{"expire", "fail"} {
 		out, err := steps.Finish(e.ctx, workflow.FinishEvent{Action: action, MigrationID: b.MigrationID, BatchID: b.BatchID})
 		require.NoError(t, err)

@@ -48,7 +48,7 @@ func (e *env) api(t *testing.T) (*httpapi.API, *countingStore) {
 	t.Helper()
 	cs := &countingStore{Store: e.store}
 	e.m.Store = cs
-	return &httpapi.API{M: e.m, Idempotency: e.store, Ops: e.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, cs
+	return &httpapi.API{Migrator: e.m, Idempotency: e.store, Ops: e.store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, cs
 }
 
 type call struct {

@@ -38,7 +38,7 @@ type OpsReader interface {
 
 // API serves every route of CONTRACT.md §2.
 type API struct {
-	M           *migration.Migrator
+	Migrator    *migration.Migrator
 	Idempotency Idempotency
 	Ops         OpsReader
 	Log         *slog.Logger
@@ -243,9 +243,7 @@ func (a *API) authenticate(r *request, rt route) error {
 		return nil
 	}
 	ref := migration.AccountRef{Platform: claims["platform"], ID: claims["sub"]}
-	switch migration.SourcePlatform(ref.Platform) {
-	case migration.PlatformMicroapp, migration.PlatformDouyinOpenLegacy, migration.PlatformThirdParty:
-	default:
+	if !migration.SourcePlatform(ref.Platform).Valid() {
 		return migration.Errorf(codeUnauthorized, "the token does not name an old-platform account")
 	}
 	if !migration.ValidID(ref.ID) {

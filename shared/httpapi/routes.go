@@ -131,7 +131,7 @@ type migrationView struct {
 }
 
 func (a *API) viewMigration(m migration.Migration, batches []migration.Batch) migrationView {
-	v := migrationView{MigrationID: m.MigrationID, State: a.M.State(m, batches), ExecutionArn: m.ExecutionArn, CreatedAt: m.CreatedAt, Batches: []batchView{}}
+	v := migrationView{MigrationID: m.MigrationID, State: a.Migrator.State(m, batches), ExecutionArn: m.ExecutionArn, CreatedAt: m.CreatedAt, Batches: []batchView{}}
 	for _, b := range batches {
 		v.Batches = append(v.Batches, viewBatch(b))
 	}
@@ -145,7 +145,7 @@ func (a *API) assets(ctx context.Context, r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := a.M.Assets(ctx, r.caller, r.ev.QueryStringParameters["cursor"], limit)
+	page, err := a.Migrator.Assets(ctx, r.caller, r.ev.QueryStringParameters["cursor"], limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -176,7 +176,7 @@ type planBatchView struct {
 }
 
 func (a *API) plan(ctx context.Context, r *request) (int, any, error) {
-	p, err := a.M.Plan(ctx, r.caller)
+	p, err := a.Migrator.Plan(ctx, r.caller)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -192,7 +192,7 @@ func (a *API) plan(ctx context.Context, r *request) (int, any, error) {
 	for _, b := range p.Batches {
 		sub := migration.Subject{ID: b.SubjectID}
 		if b.SubjectID != migration.PersonalSubject {
-			if sub, err = a.M.Store.Subject(ctx, b.SubjectID); err != nil {
+			if sub, err = a.Migrator.Subject(ctx, b.SubjectID); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -211,7 +211,7 @@ func (a *API) startMigration(ctx context.Context, r *request) (int, any, error) 
 	if len(in.BatchKeys) > 1000 {
 		return 0, nil, migration.Errorf(migration.CodeInvalidInput, "at most 1000 batchKeys")
 	}
-	res, err := a.M.Start(ctx, r.caller, in.BatchKeys)
+	res, err := a.Migrator.Start(ctx, r.caller, in.BatchKeys)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -225,7 +225,7 @@ func (a *API) startMigration(ctx context.Context, r *request) (int, any, error) 
 		ExecutionArn string                   `json:"executionArn"`
 		State        migration.MigrationState `json:"state"`
 		Batches      []startedBatch           `json:"batches"`
-	}{MigrationID: res.Migration.MigrationID, ExecutionArn: res.Migration.ExecutionArn, State: a.M.State(res.Migration, res.Batches), Batches: []startedBatch{}}
+	}{MigrationID: res.Migration.MigrationID, ExecutionArn: res.Migration.ExecutionArn, State: a.Migrator.State(res.Migration, res.Batches), Batches: []startedBatch{}}
 	for _, b := range res.Batches {
 		out.Batches = append(out.Batches, startedBatch{BatchID: b.BatchID, BatchKey: b.BatchKey, State: b.State})
 	}
@@ -237,7 +237,7 @@ func (a *API) startMigration(ctx context.Context, r *request) (int, any, error) 
 }
 
 func (a *API) migrationStatus(ctx context.Context, r *request) (int, any, error) {
-	m, batches, err := a.M.OwnMigration(ctx, r.caller, r.param("migrationId"))
+	m, batches, err := a.Migrator.OwnMigration(ctx, r.caller, r.param("migrationId"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -249,7 +249,7 @@ func (a *API) review(ctx context.Context, r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	rv, err := a.M.ReviewBatch(ctx, r.caller, r.param("migrationId"), r.param("batchId"), r.ev.QueryStringParameters["cursor"], limit)
+	rv, err := a.Migrator.ReviewBatch(ctx, r.caller, r.param("migrationId"), r.param("batchId"), r.ev.QueryStringParameters["cursor"], limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -280,7 +280,7 @@ func (a *API) review(ctx context.Context, r *request) (int, any, error) {
 }
 
 func (a *API) agreement(ctx context.Context, r *request) (int, any, error) {
-	ag, err := a.M.ViewAgreement(ctx, r.caller, r.meta)
+	ag, err := a.Migrator.ViewAgreement(ctx, r.caller, r.meta)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -298,7 +298,7 @@ func (a *API) accept(ctx context.Context, r *request) (int, any, error) {
 	if in.Version == "" || in.SHA256 == "" {
 		return 0, nil, migration.Errorf(migration.CodeInvalidInput, "version and sha256 are required")
 	}
-	b, err := a.M.AcceptAgreement(ctx, r.caller, r.param("migrationId"), r.param("batchId"), in.Version, in.SHA256, r.meta)
+	b, err := a.Migrator.AcceptAgreement(ctx, r.caller, r.param("migrationId"), r.param("batchId"), in.Version, in.SHA256, r.meta)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -306,7 +306,7 @@ func (a *API) accept(ctx context.Context, r *request) (int, any, error) {
 }
 
 func (a *API) targets(ctx context.Context, r *request) (int, any, error) {
-	cands, _, err := a.M.Candidates(ctx, r.caller, r.param("migrationId"), r.param("batchId"))
+	cands, _, err := a.Migrator.Candidates(ctx, r.caller, r.param("migrationId"), r.param("batchId"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -331,7 +331,7 @@ func (a *API) selectTarget(ctx context.Context, r *request) (int, any, error) {
 	if err := decode(r.body, &t, false); err != nil {
 		return 0, nil, err
 	}
-	b, err := a.M.SelectTarget(ctx, r.caller, r.param("migrationId"), r.param("batchId"), t)
+	b, err := a.Migrator.SelectTarget(ctx, r.caller, r.param("migrationId"), r.param("batchId"), t)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -348,7 +348,7 @@ func (a *API) commit(ctx context.Context, r *request) (int, any, error) {
 	if in.Confirm == nil || !*in.Confirm {
 		return 0, nil, migration.Errorf(codeConfirmationFalse, "send {\"confirm\": true} to confirm: the migration cannot be undone")
 	}
-	b, err := a.M.Confirm(ctx, r.caller, r.param("migrationId"), r.param("batchId"))
+	b, err := a.Migrator.Confirm(ctx, r.caller, r.param("migrationId"), r.param("batchId"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -360,7 +360,7 @@ func (a *API) targetAccount(ctx context.Context, r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	view, err := a.M.TargetHoldings(ctx, r.caller, migration.TargetPlatform(r.param("platform")), r.param("accountId"), r.ev.QueryStringParameters["cursor"], limit)
+	view, err := a.Migrator.TargetHoldings(ctx, r.caller, migration.TargetPlatform(r.param("platform")), r.param("accountId"), r.ev.QueryStringParameters["cursor"], limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -384,7 +384,7 @@ func (a *API) opsMigration(ctx context.Context, r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	batches, err := a.M.Store.Batches(ctx, m.MigrationID)
+	batches, err := a.Migrator.BatchesOf(ctx, m.MigrationID)
 	if err != nil {
 		return 0, nil, err
 	}

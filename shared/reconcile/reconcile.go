@@ -249,8 +249,7 @@ func parseHolder(h string) (side string, ok bool) {
 	}
 	switch parts[0] {
 	case "src":
-		switch migration.SourcePlatform(parts[1]) {
-		case migration.PlatformMicroapp, migration.PlatformDouyinOpenLegacy, migration.PlatformThirdParty:
+		if migration.SourcePlatform(parts[1]).Valid() {
 			return "src", true
 		}
 	case "tgt":

@@ -49,6 +49,9 @@ func (s *syncBuffer) String() string {
 // with a scheduled event three days later. The age it answers and the EMF
 // line it printed must both be those three days.
 func TestProbeOnTheStackSeesAnOldWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole local stack: skipped with -short (make check)")
+	}
 	if _, err := os.Stat("../../.build/WaitingProbeFunction/bootstrap"); err != nil {
 		t.Fatalf("function binaries missing: run `make build-local` first (make test does): %v", err)
 	}

@@ -17,7 +17,7 @@ import (
 
 // Steps are the workflow's handlers over one Migrator.
 type Steps struct {
-	M *migration.Migrator
+	Migrator *migration.Migrator
 }
 
 // ExecutionInput is what ops (or the HTTP API) start an execution with
@@ -38,9 +38,7 @@ func ParseExecutionInput(raw []byte) (ExecutionInput, error) {
 	if err := migration.DecodeStrict(raw, &in); err != nil {
 		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %s", migration.DecodeProblem(err))
 	}
-	switch in.Source.Platform {
-	case string(migration.PlatformMicroapp), string(migration.PlatformDouyinOpenLegacy), string(migration.PlatformThirdParty):
-	default:
+	if !migration.SourcePlatform(in.Source.Platform).Valid() {
 		return in, migration.Errorf(migration.CodeInvalidInput, "source.platform must be microapp, douyin_open_legacy or third_party")
 	}
 	if !migration.ValidID(in.Source.ID) {
@@ -83,7 +81,7 @@ func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, erro
 	if err != nil {
 		return BeginResult{}, failed(ctx, log, err)
 	}
-	res, err := s.M.Begin(ctx, migration.BeginInput{MigrationID: ev.MigrationID, Source: in.Source, RequestedBy: in.RequestedBy,
+	res, err := s.Migrator.Begin(ctx, migration.BeginInput{MigrationID: ev.MigrationID, Source: in.Source, RequestedBy: in.RequestedBy,
 		BatchKeys: in.BatchKeys, Ops: in.ops()})
 	if err != nil {
 		return BeginResult{}, failed(ctx, log, err)
@@ -92,7 +90,7 @@ func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, erro
 		log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", res.ActiveMigrationID)
 		return BeginResult{MigrationID: res.ActiveMigrationID, ActiveMigrationID: res.ActiveMigrationID, State: string(migration.MigrationInProgress)}, nil
 	}
-	if err := s.M.AttachExecution(ctx, ev.MigrationID, ev.ExecutionArn); err != nil {
+	if err := s.Migrator.AttachExecution(ctx, ev.MigrationID, ev.ExecutionArn); err != nil {
 		return BeginResult{}, failed(ctx, log, err)
 	}
 	log.InfoContext(ctx, "migration begun", "eligible", res.Eligible, "batches", len(res.BatchIDs))
@@ -126,7 +124,7 @@ func (s Steps) SplitBySubject(ctx context.Context, ev MigrationEvent) (SplitResu
 		return SplitResult{MigrationID: ev.MigrationID, ActiveMigrationID: ev.ActiveMigrationID, BatchIDs: []string{},
 			Deadline: migration.WaitDeadline{TimeoutSeconds: 2, HeartbeatSeconds: 1}}, nil
 	}
-	batches, deadline, err := s.M.Batches(ctx, ev.MigrationID)
+	batches, deadline, err := s.Migrator.Batches(ctx, ev.MigrationID)
 	if err != nil {
 		return SplitResult{}, failed(ctx, log, err)
 	}
@@ -156,7 +154,7 @@ func (s Steps) await(ctx context.Context, ev WaitEvent, step migration.Step) (Ac
 	if ev.TaskToken == "" {
 		return Ack{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "taskToken is required"})
 	}
-	b, err := s.M.Await(ctx, ev.MigrationID, ev.BatchID, step, ev.TaskToken)
+	b, err := s.Migrator.Await(ctx, ev.MigrationID, ev.BatchID, step, ev.TaskToken)
 	if err != nil {
 		if code := migration.ErrorCode(err); code == migration.CodeQuotaExceeded || code == migration.CodeTargetNotEligible {
 			// What ops pre-recorded was refused: the use case ended the batch FAILED.
@@ -200,7 +198,7 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, er
 			// Leave time for the last chunk and the answer.
 			until = dl.Add(-time.Until(dl)/5 - 2*time.Second)
 		}
-		p, err := s.M.Move(ctx, ev.MigrationID, ev.BatchID, until)
+		p, err := s.Migrator.Move(ctx, ev.MigrationID, ev.BatchID, until)
 		if err != nil {
 			log.ErrorContext(ctx, "move failed", "error", err)
 			return migration.Progress{}, boundary(err)
@@ -221,7 +219,7 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, er
 // the BatchCommitted event's batchId is the exact record).
 func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEvent, p migration.Progress) {
 	platform := ""
-	if b, err := s.M.Store.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
+	if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
 		platform = string(b.TargetPlatform)
 	} else {
 		log.WarnContext(ctx, "committed batch not read for its metric", "error", err)
@@ -260,15 +258,15 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 	log := stepLog("finish-"+ev.Action, ev.MigrationID, ev.BatchID)
 	switch ev.Action {
 	case "expire":
-		b, err := s.M.Expire(ctx, ev.MigrationID, ev.BatchID)
+		b, err := s.Migrator.Expire(ctx, ev.MigrationID, ev.BatchID)
 		if err == nil {
 			log.InfoContext(ctx, "batch expired", "state", string(b.State))
-			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, "EXPIRED")
+			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, string(migration.CodeExpired))
 		}
 		return s.ended(ctx, log, ev, err)
 	case "fail":
 		caught, msg := caughtError(ev.Error)
-		b, err := s.M.Fail(ctx, ev.MigrationID, ev.BatchID, migration.CodeInternal, msg)
+		b, err := s.Migrator.Fail(ctx, ev.MigrationID, ev.BatchID, migration.CodeInternal, msg)
 		if err == nil {
 			log.WarnContext(ctx, "batch failed", "state", string(b.State), "caught", caught)
 			// By the error the state machine caught: bounded by the ASL's error names.
@@ -277,7 +275,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		return s.ended(ctx, log, ev, err)
 	case "stall":
 		code, msg := caughtError(ev.Error)
-		b, err := s.M.Stall(ctx, ev.MigrationID, ev.BatchID, migration.CodeMoveStalled, msg)
+		b, err := s.Migrator.Stall(ctx, ev.MigrationID, ev.BatchID, migration.CodeMoveStalled, msg)
 		if err != nil {
 			return EndResult{}, failed(ctx, log, err)
 		}
@@ -290,7 +288,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 			return migration.Summary{MigrationID: ev.ActiveMigrationID, ActiveMigrationID: ev.ActiveMigrationID,
 				State: migration.MigrationInProgress, Counts: map[migration.BatchState]int{}, Batches: []migration.BatchSummary{}}, nil
 		}
-		sum, err := s.M.Summarize(ctx, ev.MigrationID)
+		sum, err := s.Migrator.Summarize(ctx, ev.MigrationID)
 		if err == nil {
 			log.InfoContext(ctx, "migration summarized", "state", string(sum.State), "batches", len(sum.Batches))
 		}
@@ -317,7 +315,7 @@ func (s Steps) ended(ctx context.Context, log *slog.Logger, ev FinishEvent, err 
 	if err := ignoreWrongStep(err); err != nil {
 		return EndResult{}, failed(ctx, log, err)
 	}
-	b, err := s.M.Store.Batch(ctx, ev.MigrationID, ev.BatchID)
+	b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID)
 	if err != nil {
 		return EndResult{}, failed(ctx, log, err)
 	}

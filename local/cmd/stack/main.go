@@ -60,6 +60,7 @@ func main() {
 	}
 }
 
+// Kept whole (96 lines): the command's steps in the order a user sees them.
 func run(projectDir, buildDir, seedPath string, apiPort, awsPort, pool int, params map[string]string, verbose bool) error {
 	seed := demo.Snapshot
 	seedName := "demo snapshot"

@@ -1,4 +1,4 @@
-package httpapi
+package apigw
 
 import (
 	"encoding/json"
@@ -71,7 +71,7 @@ func (s *Server) mintDevToken(w http.ResponseWriter, r *http.Request, list []Dev
 	// JSON only: a cross-site form cannot send it without a CORS preflight,
 	// which this path never grants.
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json", requestID)
+		writeError(w, http.StatusUnsupportedMediaType, codeUnsupportedType, "send the body as application/json", requestID)
 		return
 	}
 	var in struct {
@@ -81,14 +81,14 @@ func (s *Server) mintDevToken(w http.ResponseWriter, r *http.Request, list []Dev
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "INVALID_INPUT", "send {\"platform\",\"accountId\"}", requestID)
+		writeError(w, http.StatusBadRequest, codeInvalidInput, "send {\"platform\",\"accountId\"}", requestID)
 		return
 	}
 	for _, a := range list {
 		if a.Platform == in.Platform && a.AccountID == in.AccountID {
 			tok, err := s.auth.Mint(a.Platform, a.AccountID, a.Login)
 			if err != nil {
-				writeError(w, http.StatusInternalServerError, "INTERNAL", "cannot mint a token", requestID)
+				writeError(w, http.StatusInternalServerError, codeInternal, "cannot mint a token", requestID)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
@@ -97,5 +97,5 @@ func (s *Server) mintDevToken(w http.ResponseWriter, r *http.Request, list []Dev
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "NOT_FOUND", "no such account in the loaded snapshot", requestID)
+	writeError(w, http.StatusNotFound, codeNotFound, "no such account in the loaded snapshot", requestID)
 }

@@ -1,8 +1,8 @@
-// Package httpapi stands in for API Gateway's HTTP API and its JWT authorizer:
+// Package apigw stands in for API Gateway's HTTP API and its JWT authorizer:
 // it routes requests by the template's HttpApi events, checks bearer tokens,
 // builds the payload format 2.0 event and invokes the function through the
 // same emulator pools Step Functions uses.
-package httpapi
+package apigw
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("apigw-requestid", requestID)
 
 	if !s.ready.Load() {
-		writeError(w, http.StatusServiceUnavailable, "STARTING", "the local stack is still starting", requestID)
+		writeError(w, http.StatusServiceUnavailable, codeStarting, "the local stack is still starting", requestID)
 		return
 	}
 	if s.serveDevSignIn(w, r, requestID) {
@@ -68,7 +68,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, params := s.routes.find(r.Method, r.URL.EscapedPath())
 	if rt == nil {
-		writeError(w, http.StatusNotFound, "ROUTE_NOT_FOUND", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), requestID)
+		writeError(w, http.StatusNotFound, codeRouteNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), requestID)
 		return
 	}
 
@@ -76,16 +76,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Auth {
 		raw, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
-			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "missing bearer token", requestID)
+			writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing bearer token", requestID)
 			return
 		}
 		v, err := s.auth.Verify(raw)
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "invalid token: "+err.Error(), requestID)
+			writeError(w, http.StatusUnauthorized, codeUnauthorized, "invalid token: "+err.Error(), requestID)
 			return
 		}
 		if len(rt.Scopes) > 0 && !anyScope(v.Scopes, rt.Scopes) {
-			writeError(w, http.StatusForbidden, "FORBIDDEN", "token lacks scope "+strings.Join(rt.Scopes, " or "), requestID)
+			writeError(w, http.StatusForbidden, codeForbidden, "token lacks scope "+strings.Join(rt.Scopes, " or "), requestID)
 			return
 		}
 		verified = v
@@ -95,17 +95,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("request body over %d bytes", MaxBody), requestID)
+			writeError(w, http.StatusRequestEntityTooLarge, codePayloadTooLarge, fmt.Sprintf("request body over %d bytes", MaxBody), requestID)
 			return
 		}
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "cannot read body: "+err.Error(), requestID)
+		writeError(w, http.StatusBadRequest, codeBadRequest, "cannot read body: "+err.Error(), requestID)
 		return
 	}
 
 	event := buildEvent(r, rt, params, body, verified, requestID, now)
 	payload, err := json.Marshal(event)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL", "Internal Server Error", requestID)
+		writeError(w, http.StatusInternalServerError, codeInternal, "Internal Server Error", requestID)
 		return
 	}
 	// The Lambda invocation has its own id, as in AWS: the runtime puts it
@@ -117,16 +117,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			slog.Warn("http api: function error", "route", rt.RouteKey(), "requestId", requestID, "payload", string(res.Payload))
 		}
-		writeError(w, http.StatusBadGateway, "INTERNAL", "Internal Server Error", requestID)
+		writeError(w, http.StatusBadGateway, codeInternal, "Internal Server Error", requestID)
 		return
 	}
 	if err := writeResponse(w, res.Payload, requestID); err != nil {
 		slog.Error("http api: bad function response", "route", rt.RouteKey(), "requestId", requestID, "err", err)
-		writeError(w, http.StatusBadGateway, "INTERNAL", "Internal Server Error", requestID)
+		writeError(w, http.StatusBadGateway, codeInternal, "Internal Server Error", requestID)
 	}
 }
 
 // buildEvent fills the payload format 2.0 event as API Gateway does.
+// Kept whole (105 lines): one event filled field by field as API Gateway does.
 func buildEvent(r *http.Request, rt *route, params map[string]string, body []byte, v *jwtlocal.Verified, requestID string, now time.Time) events.APIGatewayV2HTTPRequest {
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	host := r.Host

@@ -1,0 +1,199 @@
+package dynamostore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// Holdings of a subject's target accounts on developer, as imported (one row
+// per account, HELD#<subject> / developer#<id>), and the markers of those the
+// quota counter absorbed already (absorbed#developer#<id>).
+const (
+	heldPrefix     = "developer#"
+	absorbedPrefix = "absorbed#developer#"
+)
+
+func heldPK(subjectID string) string { return "HELD#" + subjectID }
+
+// heldRow is the import's row for a target account that arrives bound to a
+// subject holding mini-programs; nil when there is nothing to count.
+func heldRow(t migration.TargetAccount) (map[string]types.AttributeValue, error) {
+	if t.Platform != migration.TargetDeveloper || t.SubjectID == "" || t.MiniPrograms <= 0 {
+		return nil, nil
+	}
+	return record(struct {
+		MiniPrograms int `dynamodbav:"miniprograms"`
+	}{t.MiniPrograms}, map[string]string{attrPK: heldPK(t.SubjectID), attrSK: heldPrefix + t.ID})
+}
+
+func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
+	rows, err := s.queryAll(ctx, heldPK(subjectID), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	held, absorbed = map[string]int{}, map[string]bool{}
+	for _, row := range rows {
+		sk := stringAttr(row, attrSK)
+		switch {
+		case strings.HasPrefix(sk, absorbedPrefix):
+			absorbed[strings.TrimPrefix(sk, absorbedPrefix)] = true
+		case strings.HasPrefix(sk, heldPrefix):
+			var h struct {
+				MiniPrograms int `dynamodbav:"miniprograms"`
+			}
+			if err := attributevalue.UnmarshalMap(row, &h); err != nil {
+				return nil, nil, err
+			}
+			held[strings.TrimPrefix(sk, heldPrefix)] = h.MiniPrograms
+		}
+	}
+	return held, absorbed, nil
+}
+
+// stillHeld reads, consistently, what of the batch its source still holds:
+// the mini-programs it brings, and whether anything at all is left. The
+// index only proposes candidates (it may lag and list an item that moved a
+// moment ago; an item's type and kind never change, so the index may say
+// which are mini-programs); each item's own record decides. Mini-programs
+// are read in full (a subject holds at most 10); of the rest, the first item
+// still held is enough.
+func (s *Store) stillHeld(ctx context.Context, b migration.Batch) (left bool, mini int, err error) {
+	src := b.SourceHolder()
+	held := func(it migration.Item) bool { return it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" }
+	if len(b.Probe) > 0 {
+		// The batch's own probe: every mini-program it was planned with and a
+		// few other items; no index query (in moto, one costs seconds on a
+		// large table).
+		keys := make([]map[string]types.AttributeValue, len(b.Probe))
+		for i, k := range b.Probe {
+			keys[i] = key("ITEM#"+k, metaSK)
+		}
+		err := s.readEach(ctx, keys, func(it migration.Item) bool {
+			if held(it) {
+				left = true
+				if it.IsMiniProgram() {
+					mini++
+				}
+			}
+			return true
+		})
+		if err != nil || left || b.Total <= len(b.Probe) {
+			return left, mini, err
+		}
+	}
+	// Apps first: they hold every mini-program, and one app still held is
+	// enough to know the batch is not empty.
+	minis, apps, err := s.indexed(ctx, src, batchPrefix(b.BatchKey)+string(migration.ItemApp)+"#")
+	if err != nil {
+		return false, 0, err
+	}
+	err = s.readEach(ctx, minis, func(it migration.Item) bool {
+		if held(it) && it.IsMiniProgram() {
+			mini++
+		}
+		return true
+	})
+	if err != nil || mini > 0 {
+		return mini > 0, mini, err
+	}
+	check := func(it migration.Item) bool {
+		left = held(it)
+		return !left
+	}
+	if err := s.readEach(ctx, apps, check); err != nil || left {
+		return left, 0, err
+	}
+	// No app left: any other item of the batch, a page at a time.
+	_, rest, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
+	if err != nil {
+		return false, 0, err
+	}
+	return left, 0, s.readEach(ctx, rest, check)
+}
+
+// indexed lists the keys the index files under holder and prefix: the
+// mini-programs apart (an item's type and kind never change, so the lagging
+// index may say which they are).
+func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(holder))).And(expression.Key(attrGSI1SK).BeginsWith(prefix))
+	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).
+		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("kind"))).Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
+		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
+		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, storeErr(err)
+		}
+		for _, row := range page.Items {
+			k := key(stringAttr(row, attrPK), metaSK)
+			if stringAttr(row, "type") == string(migration.ItemApp) && stringAttr(row, "kind") == string(migration.AppMiniprogram) {
+				minis = append(minis, k)
+			} else {
+				others = append(others, k)
+			}
+		}
+	}
+	return minis, others, nil
+}
+
+// readEach reads the records of keys consistently, 100 at a time
+// (BatchGetItem's limit), and hands each item to each until it returns false.
+func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeValue, each func(migration.Item) bool) error {
+	for start := 0; start < len(keys); start += 100 {
+		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var it migration.Item
+			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
+				return err
+			}
+			if !each(it) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// batchGet reads up to 100 records consistently, asking again for what
+// DynamoDB leaves unprocessed, with a growing pause.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	pending := keys
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 8 {
+			return nil, migration.Errorf(migration.CodeUnavailable, "%d reads left unprocessed; try again", len(pending))
+		}
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
+			}
+		}
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}}})
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = append(out, res.Responses[s.table]...)
+		pending = res.UnprocessedKeys[s.table].Keys
+	}
+	return out, nil
+}

@@ -1,0 +1,131 @@
+package migration
+
+import (
+	"context"
+	"log/slog"
+)
+
+// ViewAgreement returns the agreement and records that the caller viewed it.
+func (s *Migrator) ViewAgreement(ctx context.Context, src AccountRef, meta RequestMeta) (Agreement, error) {
+	if _, err := s.Store.SourceAccount(ctx, src); err != nil {
+		return Agreement{}, err
+	}
+	a := CurrentAgreement()
+	ev := AuditEvent{At: s.stamp(), Event: EventAgreementViewed, Account: src.String(), Actor: src.String(),
+		Detail: map[string]any{"version": a.Version, "sha256": a.SHA256, "sourceIp": meta.SourceIP, "userAgent": meta.UserAgent}}
+	return a, s.Store.RecordView(ctx, src, a, ev)
+}
+
+// RequestMeta is where a developer's request came from.
+type RequestMeta struct {
+	SourceIP  string
+	UserAgent string
+}
+
+// AcceptAgreement records the developer's acceptance of the agreement they viewed.
+func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migrationID, batchID, version, sha string, meta RequestMeta) (Batch, error) {
+	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	if b.Agreement != nil && b.Agreement.Version == version && b.Agreement.SHA256 == sha && StepAgreement.Done(b.State) {
+		return b, nil // accepted already: answering again changes nothing
+	}
+	viewed, err := s.Store.HasViewed(ctx, src, version, sha)
+	if err != nil {
+		return Batch{}, err
+	}
+	if !viewed {
+		if err := CheckAcceptance(version, sha); err != nil {
+			return Batch{}, err
+		}
+		return Batch{}, Errorf(CodeAgreementNotViewed, "view the agreement (GET /v1/agreement) before accepting it")
+	}
+	if err := CheckAcceptance(version, sha); err != nil {
+		return Batch{}, err
+	}
+	acc := &Acceptance{Version: version, SHA256: sha, AcceptedBy: src.String(), AcceptedAt: s.stamp(),
+		SourceIP: meta.SourceIP, UserAgent: meta.UserAgent, Channel: "developer"}
+	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	if IsCode(err, CodeWrongStep) {
+		// Two clicks at once: the other one recorded the same acceptance.
+		cur, rerr := s.Store.Batch(ctx, migrationID, batchID)
+		if rerr != nil {
+			return Batch{}, rerr // unknown whether the other one did: try again, not WRONG_STEP
+		}
+		if cur.Agreement != nil && cur.Agreement.Version == version && cur.Agreement.SHA256 == sha && StepAgreement.Done(cur.State) {
+			return cur, nil
+		}
+	}
+	return nb, err
+}
+
+// acceptByOps applies an agreement pre-recorded in the execution input. It
+// records the version with that version's own hash (taken when the input was
+// checked); a version no longer in force is not applied: the developer
+// accepts the one in force. An acceptance that got there first (the
+// developer's own) is a success: the batch is past the step, recorded once.
+func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch, error) {
+	oa := *m.Ops.Agreement
+	if oa.SHA256 == "" && oa.Version == CurrentAgreement().Version {
+		oa.SHA256 = CurrentAgreement().SHA256 // recorded before the hash was kept; one version, one text
+	}
+	if err := CheckAcceptance(oa.Version, oa.SHA256); err != nil {
+		slog.WarnContext(ctx, "ops agreement not applied", "migrationId", b.MigrationID, "batchId", b.BatchID, "version", oa.Version, "error", err)
+		return b, nil
+	}
+	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, AcceptedBy: oa.AcceptedBy,
+		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
+	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	if IsCode(err, CodeWrongStep) {
+		cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
+		if rerr != nil {
+			return Batch{}, rerr // a failed re-read is no WRONG_STEP: the wait retries it
+		}
+		if cur.Agreement != nil && StepAgreement.Done(cur.State) {
+			return cur, nil
+		}
+	}
+	return nb, err
+}
+
+// advance moves a batch past a step and wakes the workflow's wait for it.
+func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition) (Batch, error) {
+	next := map[Step]BatchState{StepAgreement: AwaitingTarget, StepTarget: AwaitingConfirmation}[step]
+	t.MigrationID, t.BatchID = b.MigrationID, b.BatchID
+	t.From, t.To = []BatchState{step.WaitState()}, next
+	if step == StepTarget {
+		// The target may be changed until the batch is confirmed.
+		t.From = []BatchState{AwaitingTarget, AwaitingConfirmation}
+	}
+	if err := s.pastDeadline(ctx, b); err != nil {
+		return Batch{}, err
+	}
+	event := map[Step]string{StepAgreement: EventAgreementAccepted, StepTarget: EventTargetSelected}[step]
+	t.Audit = AuditEvent{At: s.stamp(), Event: event, Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
+		BatchKey: b.BatchKey, From: b.State, To: next, Agreement: t.Agreement, Target: t.Target}
+	if t.Agreement != nil {
+		t.Audit.Actor = t.Agreement.AcceptedBy
+	}
+	if _, err := s.Store.Transition(ctx, t); err != nil {
+		return Batch{}, err
+	}
+	return s.wake(ctx, b.MigrationID, b.BatchID, step)
+}
+
+// wake re-reads the batch and ends the workflow's parked wait for step, if one
+// is parked. The wait may also find the batch past the step itself and end at
+// once; between the two, every wait ends exactly when its step is done.
+func (s *Migrator) wake(ctx context.Context, migrationID, batchID string, step Step) (Batch, error) {
+	b, err := s.Store.Batch(ctx, migrationID, batchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	if tok := b.Tokens[step]; tok != "" && s.Signal != nil {
+		if err := s.Signal.Succeed(ctx, tok, s.waitDeadline(b)); err != nil {
+			// A token of a wait that already ended: nothing waits on it any more.
+			slog.WarnContext(ctx, "signal parked wait", "migrationId", migrationID, "batchId", batchID, "step", string(step), "error", err)
+		}
+	}
+	return b, nil
+}
