@@ -24,7 +24,7 @@ import (
 
 // The cold-start figure: the real init time of each function under the
 // Runtime Interface Emulator (its `INIT REPORT(durationMs: …)` line: the
-// REPORT line's Init Duration is meaningless there, see STACK.md) against a
+// REPORT line's Init Duration is meaningless there, see docs/EMULATOR.md) against a
 // hello-world bootstrap built with the same flags in the same run, and the
 // size of each deployable (arm64) binary.
 

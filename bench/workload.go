@@ -96,7 +96,7 @@ func buildWorkload(assets, subjects int, appsOnly bool) (workload, error) {
 	return w, nil
 }
 
-// opsInput is the execution input of CONTRACT.md §3 that commits every batch
+// opsInput is the execution input of docs/CONTRACT.md §3 that commits every batch
 // into a new developer account without waiting on anyone.
 func (w workload) opsInput() ([]byte, error) {
 	targets := map[string]migration.Target{}

@@ -40,7 +40,7 @@ func output(t *testing.T, exec map[string]any) execOutput {
 	return out
 }
 
-// Ops migrate a system service provider with the real aws CLI (CONTRACT.md
+// Ops migrate a system service provider with the real aws CLI (docs/CONTRACT.md
 // §3): agreement, targets and confirmation pre-recorded, nothing waits.
 // Apps go to developer, services and the provider identity to partner (rule 5).
 func TestOpsMigrationWithAWSCLI(t *testing.T) {

@@ -268,7 +268,7 @@ func check(seed *migration.Snapshot, st *tableState, settled bool) verdict {
 			if t, ok := st.targets[b.TargetHolder()]; !ok {
 				v.fail(&v.Lost, "batch %s went to %s, which does not exist", id, b.TargetHolder())
 			} else if bound := b.SubjectID != migration.PersonalSubject && subjects[b.SubjectID].Certified; t.SubjectID != b.SubjectID && (bound || t.SubjectID != "") {
-				// A personal or uncertified batch binds no subject (CONTRACT.md §4).
+				// A personal or uncertified batch binds no subject (docs/CONTRACT.md §4).
 				v.fail(nil, "batch %s of subject %s went to %s, which holds subject %q (rule 3)", id, b.SubjectID, b.TargetHolder(), t.SubjectID)
 			}
 		}

@@ -48,7 +48,7 @@ func aslErrorNames(t *testing.T) map[string][]string {
 // method: aws-lambda-go reports a returned error's type name as errorType.
 func workflowErrorTypes(t *testing.T) map[string]bool {
 	t.Helper()
-	pkgs, err := parser.ParseDir(token.NewFileSet(), "../shared/workflow", func(fi os.FileInfo) bool {
+	pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join("..", "shared", "workflow"), func(fi os.FileInfo) bool {
 		return !strings.HasSuffix(fi.Name(), "_test.go")
 	}, 0)
 	require.NoError(t, err)

@@ -1,5 +1,5 @@
 // Package demo holds the snapshot the local stack loads when no SEED is given
-// (CONTRACT.md §4 format): five old-platform accounts covering the cases the
+// (docs/CONTRACT.md §4 format): five old-platform accounts covering the cases the
 // product handles — several subjects, collaborators, a service provider with
 // services, nothing to migrate, and a subject near its mini-program quota.
 package demo

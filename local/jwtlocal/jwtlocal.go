@@ -114,7 +114,7 @@ func (a *Authority) now() time.Time {
 }
 
 // Mint signs a token for an old-platform account, with the claims the API
-// reads (CONTRACT.md §2): sub, platform, login and, if any, scope.
+// reads (docs/CONTRACT.md §2): sub, platform, login and, if any, scope.
 func (a *Authority) Mint(platform, accountID, login string, scopes ...string) (string, error) {
 	now := a.now()
 	var jti [16]byte

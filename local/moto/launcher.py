@@ -1,6 +1,6 @@
-"""Start moto's server with three fixes the local stack relies on.
+"""Start moto's server with the fixes the local stack relies on (eight, numbered below).
 
-Written for moto 5.2.1 (see STACK.md). Every patch checks that the code it
+Written for moto 5.2.1 (see docs/EMULATOR.md). Every patch checks that the code it
 replaces still looks as expected and aborts otherwise, so a moto upgrade fails
 loudly instead of silently running unpatched.
 
@@ -129,7 +129,7 @@ def patch_dynamodb_serialise():
         setattr(backend, name, locked)
 
 
-# Patch 4 (found here, not in STACK.md): a task token answered while the
+# Patch 4 (found here): a task token answered while the
 # waitForTaskToken task's own Lambda is still running (SendTaskSuccess from the
 # invoked function itself, which AWS accepts) is lost when the task has
 # HeartbeatSeconds: the heartbeat endpoint is created after the answer arrived,

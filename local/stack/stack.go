@@ -223,7 +223,7 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 }
 
 // Token mints a bearer token the local API accepts for an old-platform
-// account (CONTRACT.md §2 claims).
+// account (docs/CONTRACT.md §2 claims).
 func (s *Stack) Token(platform, accountID, login string, scopes ...string) (string, error) {
 	return s.auth.Mint(platform, accountID, login, scopes...)
 }

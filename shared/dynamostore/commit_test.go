@@ -277,7 +277,7 @@ func itoa(i int) string {
 	return string(b)
 }
 
-// Rule 8 and CONTRACT.md §4: a collaboration relation moves with the
+// Rule 8 and docs/CONTRACT.md §4: a collaboration relation moves with the
 // collaborator (a batch of their own account, "personal" without a subject),
 // never moves the app, and links to the app wherever it lives, whichever of
 // the two migrations commits first.

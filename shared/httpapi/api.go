@@ -36,7 +36,7 @@ type OpsReader interface {
 	LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error)
 }
 
-// API serves every route of CONTRACT.md §2.
+// API serves every route of docs/CONTRACT.md §2.
 type API struct {
 	Migrator    *migration.Migrator
 	Idempotency Idempotency

@@ -122,7 +122,7 @@ func TestSpecTemplateAndRouterAgree(t *testing.T) {
 }
 
 // standInCodes are answered by the local API Gateway stand-in, not by this
-// function. IDEMPOTENCY_KEY_IN_USE is the concurrent twin's 409 (CONTRACT.md
+// function. IDEMPOTENCY_KEY_IN_USE is the concurrent twin's 409 (docs/CONTRACT.md
 // §2) the idempotency work adds to statusOf.
 var standInCodes = map[string]bool{"STARTING": true, "BAD_REQUEST": true, "IDEMPOTENCY_KEY_IN_USE": true}
 

@@ -48,7 +48,7 @@ var statusOf = map[migration.Code]int{
 	migration.CodeInternal:                 http.StatusInternalServerError,
 }
 
-// errorBody is the JSON error shape of CONTRACT.md §2.
+// errorBody is the JSON error shape of docs/CONTRACT.md §2.
 type errorBody struct {
 	Error struct {
 		Code      migration.Code `json:"code"`

@@ -74,7 +74,7 @@ func event(routeKey, rawPath string, opts ...reqOpt) events.APIGatewayV2HTTPRequ
 	return ev
 }
 
-// wantError checks the status and the CONTRACT.md §2 error shape.
+// wantError checks the status and the docs/CONTRACT.md §2 error shape.
 func wantError(t *testing.T, ev events.APIGatewayV2HTTPRequest, status int, code string) {
 	t.Helper()
 	var res events.APIGatewayV2HTTPResponse

@@ -25,7 +25,7 @@ const (
 )
 
 // PersonalSubject keys the batch of an account with no subject of its own
-// (CONTRACT.md §4: a collaborator with no subject migrates under "personal").
+// (docs/CONTRACT.md §4: a collaborator with no subject migrates under "personal").
 const PersonalSubject = "personal"
 
 // AccountRef names an account on any platform ("microapp:ma-1001").
@@ -100,7 +100,7 @@ func TargetHolder(p TargetPlatform, accountID string) string {
 	return "tgt:" + string(p) + ":" + accountID
 }
 
-// TargetPlatformOfApp is where apps of any kind go (CONTRACT.md §4).
+// TargetPlatformOfApp is where apps of any kind go (docs/CONTRACT.md §4).
 func TargetPlatformOfApp(AppKind) TargetPlatform { return TargetDeveloper }
 
 // TargetPlatformOfService: services, including third-party / on-behalf
@@ -116,7 +116,7 @@ func TargetPlatformOfIdentity(k IdentityKind) TargetPlatform {
 	return TargetPartner
 }
 
-// BatchKey is "<subjectId>/<targetPlatform>" (CONTRACT.md §2).
+// BatchKey is "<subjectId>/<targetPlatform>" (docs/CONTRACT.md §2).
 func BatchKey(subjectID string, p TargetPlatform) string {
 	if subjectID == "" {
 		subjectID = PersonalSubject

@@ -70,7 +70,7 @@ func (s *Migrator) confirm(ctx context.Context, b Batch, actor string) (Batch, e
 }
 
 // bindable is the subject a commit binds to its target account: none for a
-// personal batch or a subject that is not certified (CONTRACT.md §4).
+// personal batch or a subject that is not certified (docs/CONTRACT.md §4).
 func (s *Migrator) bindable(ctx context.Context, subjectID string) (string, error) {
 	if subjectID == "" || subjectID == PersonalSubject {
 		return "", nil

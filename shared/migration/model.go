@@ -23,7 +23,7 @@ type Migration struct {
 }
 
 // OpsInstructions are what ops pre-recorded in the execution input
-// (CONTRACT.md §3): each skips the matching wait for the developer.
+// (docs/CONTRACT.md §3): each skips the matching wait for the developer.
 type OpsInstructions struct {
 	Agreement *OpsAgreement     `json:"agreement,omitempty" dynamodbav:"agreement,omitempty"`
 	Targets   map[string]Target `json:"targets,omitempty" dynamodbav:"targets,omitempty"`

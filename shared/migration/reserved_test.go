@@ -10,7 +10,7 @@ import (
 
 // Issue 9 item 12: the subject id "personal" is reserved (the batch key of
 // collaborators without a subject), and target accounts may say how many
-// mini-programs they already hold (CONTRACT.md §4).
+// mini-programs they already hold (docs/CONTRACT.md §4).
 func TestSnapshotPersonalAndMiniprograms(t *testing.T) {
 	personal := edit(t, func(m map[string]any) {
 		subjects := m["subjects"].([]any)

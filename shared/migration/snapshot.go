@@ -1,6 +1,6 @@
 package migration
 
-// Snapshot is the old-platform data to migrate (CONTRACT.md §4). It is loaded
+// Snapshot is the old-platform data to migrate (docs/CONTRACT.md §4). It is loaded
 // whole or not at all: ParseSnapshot validates every record before anything is
 // written.
 type Snapshot struct {

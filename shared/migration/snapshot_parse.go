@@ -11,7 +11,7 @@ import (
 const MaxSnapshotBytes = 256 << 20
 
 // ParseSnapshot decodes and validates a whole snapshot. Any problem refuses it
-// whole, naming the record, so nothing is ever half-loaded (CONTRACT.md §4).
+// whole, naming the record, so nothing is ever half-loaded (docs/CONTRACT.md §4).
 func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 	lr := &io.LimitedReader{R: r, N: MaxSnapshotBytes + 1}
 	raw, err := io.ReadAll(lr)

@@ -43,7 +43,7 @@ func rec(m map[string]any, list string, i int) map[string]any {
 	return m[list].([]any)[i].(map[string]any)
 }
 
-// The format example of CONTRACT.md §4 references subject "subj-b" and
+// The format example of docs/CONTRACT.md §4 references subject "subj-b" and
 // account "acct-2", which it never defines: a snapshot with a dangling id is
 // refused whole, naming the record (the same section's rule). The example
 // with those two records added loads (TestParseSnapshotAcceptsCompleteSnapshot).

@@ -2,7 +2,7 @@ package migration
 
 import "context"
 
-// Summary is the workflow's output (CONTRACT.md §3). It lists at most
+// Summary is the workflow's output (docs/CONTRACT.md §3). It lists at most
 // SummaryBatchLimit batches, so it stays far below Step Functions' 256 KB
 // payload limit (and under 16 KB) whatever the batch count; Counts covers all.
 type Summary struct {

@@ -8,6 +8,6 @@ type TargetAccount struct {
 	Onboarding Onboarding     `json:"onboarding" dynamodbav:"onboarding"`
 	SubjectID  string         `json:"subjectId,omitempty" dynamodbav:"subjectId,omitempty"`
 	// MiniPrograms it already holds on the new platform: they count against
-	// its subject's quota (CONTRACT.md §4).
+	// its subject's quota (docs/CONTRACT.md §4).
 	MiniPrograms int `json:"miniprograms,omitempty" dynamodbav:"miniprograms,omitempty"`
 }

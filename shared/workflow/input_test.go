@@ -9,12 +9,12 @@ import (
 func TestParseExecutionInput(t *testing.T) {
 	in, err := ParseExecutionInput([]byte(contractExecutionInput))
 	if err != nil {
-		t.Fatalf("CONTRACT.md §3 example refused: %v", err)
+		t.Fatalf("docs/CONTRACT.md §3 example refused: %v", err)
 	}
 	if in.Source != (migration.AccountRef{Platform: "microapp", ID: "ma-1001"}) || in.RequestedBy != "ops:alice" ||
 		len(in.BatchKeys) != 1 || in.BatchKeys[0] != "subj-a/developer" || in.Agreement == nil || in.Confirm == nil || !*in.Confirm ||
 		in.Targets["subj-a/developer"] != (migration.Target{Mode: "existing", AccountID: "dev-1"}) {
-		t.Fatalf("CONTRACT.md §3 example decoded as %+v", in)
+		t.Fatalf("docs/CONTRACT.md §3 example decoded as %+v", in)
 	}
 	ops := in.ops()
 	if ops == nil || !ops.Confirm || ops.Agreement == nil || len(ops.Targets) != 1 {

@@ -21,7 +21,7 @@ type Steps struct {
 }
 
 // ExecutionInput is what ops (or the HTTP API) start an execution with
-// (CONTRACT.md §3). Only source and requestedBy are required.
+// (docs/CONTRACT.md §3). Only source and requestedBy are required.
 type ExecutionInput struct {
 	Source      migration.AccountRef        `json:"source"`
 	RequestedBy string                      `json:"requestedBy"`

@@ -25,7 +25,7 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 	retryFrom := fs.String("retry-from", "", "a results file of an earlier run: retry only its accounts with an error or a FAILED state")
 	resultsPath := fs.String("results", "", "where to write one JSON line per account (default: results.jsonl, or the --retry-from file, updated in place)")
 	concurrency := fs.Int("concurrency", 8, "accounts in flight at once (started and not yet settled)")
-	requestedBy := fs.String("requested-by", "ops:opsctl", "requestedBy of every execution (CONTRACT.md §3), e.g. ops:<your name>")
+	requestedBy := fs.String("requested-by", "ops:opsctl", "requestedBy of every execution (docs/CONTRACT.md §3), e.g. ops:<your name>")
 	prefix := fs.String("name-prefix", "bulk", "execution names are <prefix>-<platform>-<accountId>-<hash>; the same prefix finds the same executions again (a retry takes the names from its file)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "per account: how long to wait for its execution to settle")
 	poll := fs.Duration("poll", time.Second, "how often to look at each execution in flight")

@@ -152,7 +152,7 @@ func setItemHolder(t *testing.T, db *dynamodb.Client, table, itemKey, holder str
 	require.NoError(t, err)
 }
 
-// startExecution starts the state machine directly (CONTRACT.md §3).
+// startExecution starts the state machine directly (docs/CONTRACT.md §3).
 func startExecution(t *testing.T, s *stack.Stack, c clients, name string, input any) string {
 	t.Helper()
 	b, err := json.Marshal(input)

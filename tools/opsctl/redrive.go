@@ -21,7 +21,7 @@ import (
 
 // Why resuming needs care: a second execution for the same account is no
 // resume. Its first step refuses a second migration while the first is active
-// and ends at once naming it (CONTRACT.md §3), so the stopped migration's
+// and ends at once naming it (docs/CONTRACT.md §3), so the stopped migration's
 // batches would stay where they are. What is safe to repeat is the domain's
 // Move (each item moves only from its source, once) and closing batches that
 // never passed the point of no return; `resume` does exactly those.

@@ -295,7 +295,7 @@ func sortedKeys(m map[string][]string) []string {
 	return keys
 }
 
-// writeError answers in the API's error format (CONTRACT.md §2).
+// writeError answers in the API's error format (docs/CONTRACT.md §2).
 func writeError(w http.ResponseWriter, status int, code, msg, requestID string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

@@ -21,7 +21,7 @@ type DevAccount struct {
 	SubjectID string `json:"subjectId,omitempty"`
 }
 
-// DevAccounts reads the accounts of a snapshot (CONTRACT.md §4).
+// DevAccounts reads the accounts of a snapshot (docs/CONTRACT.md §4).
 func DevAccounts(snapshot []byte) ([]DevAccount, error) {
 	var snap struct {
 		Accounts []struct {

@@ -2,7 +2,7 @@
 // Interface Emulator, a pool of emulator processes per function, and answers
 // Lambda Invoke requests for them (front.go).
 //
-// Facts this relies on (STACK.md): one emulator process takes one invoke at a
+// Facts this relies on (docs/EMULATOR.md): one emulator process takes one invoke at a
 // time (a concurrent one crashes it), it never sets X-Amz-Function-Error, a
 // crash answers 502 and a timeout answers 200 "Task timed out after N seconds".
 package rie

@@ -1,6 +1,6 @@
 'use strict';
 // The developer console: walks one old-platform account through the migration
-// API (CONTRACT.md §2) on the same origin. No framework, no build step: each
+// API (docs/CONTRACT.md §2) on the same origin. No framework, no build step: each
 // screen is a function that fetches what it shows and renders it into <main>.
 (function () {
   var TEXTS = JSON.parse(document.getElementById('texts').textContent);
