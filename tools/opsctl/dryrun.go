@@ -79,14 +79,7 @@ func latestMigration(ctx context.Context, env *awsEnv, src migration.AccountRef)
 // planResume is resume --dry-run: what resume would do to each batch, and
 // whether the migration would be summarised; it only reads.
 func planResume(ctx context.Context, c *cli, env *awsEnv, id string, closeWaiting bool) (int, error) {
-	m, err := env.store.Migration(ctx, id)
-	if err != nil {
-		return exitError, err
-	}
-	if m.ExecutionArn != "" {
-		fmt.Fprintf(c.stdout, "dry run: migration %s of %s; execution %s\n", id, m.Source, executionStatus(ctx, env, m.ExecutionArn))
-	}
-	bs, err := env.store.Batches(ctx, id)
+	bs, err := migrationToResume(ctx, c, env, id, "dry run: ")
 	if err != nil {
 		return exitError, err
 	}

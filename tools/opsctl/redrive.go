@@ -182,6 +182,19 @@ func runResume(ctx context.Context, c *cli, args []string) (int, error) {
 	return resume(ctx, c, env, *id, *closeWaiting)
 }
 
+// migrationToResume reads the migration and its batches for resume (and its
+// dry run, whose header line starts with prefix) and says which execution drove it.
+func migrationToResume(ctx context.Context, c *cli, env *awsEnv, id, prefix string) ([]migration.Batch, error) {
+	m, err := env.store.Migration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.ExecutionArn != "" {
+		fmt.Fprintf(c.stdout, "%smigration %s of %s; execution %s\n", prefix, id, m.Source, executionStatus(ctx, env, m.ExecutionArn))
+	}
+	return env.store.Batches(ctx, id)
+}
+
 // codeWorkflowStopped is the error of a batch ops closed because the workflow
 // that waited on it stopped.
 const codeWorkflowStopped migration.Code = "WORKFLOW_STOPPED"
@@ -191,14 +204,7 @@ const codeWorkflowStopped migration.Code = "WORKFLOW_STOPPED"
 // batches waiting on the developer are ended only when asked; once every batch
 // has ended the migration is summarised, which frees the account.
 func resume(ctx context.Context, c *cli, env *awsEnv, id string, closeWaiting bool) (int, error) {
-	m, err := env.store.Migration(ctx, id)
-	if err != nil {
-		return exitError, err
-	}
-	if m.ExecutionArn != "" {
-		fmt.Fprintf(c.stdout, "migration %s of %s; execution %s\n", id, m.Source, executionStatus(ctx, env, m.ExecutionArn))
-	}
-	bs, err := env.store.Batches(ctx, id)
+	bs, err := migrationToResume(ctx, c, env, id, "")
 	if err != nil {
 		return exitError, err
 	}
