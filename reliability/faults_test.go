@@ -277,11 +277,11 @@ type killAfter struct {
 	cancel context.CancelFunc
 }
 
-func (k *killAfter) MoveChunk(ctx context.Context, b migration.Batch, max int, now time.Time) (int, bool, error) {
+func (k *killAfter) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
 	if k.n.Add(-1) < 0 {
 		time.AfterFunc(5*time.Millisecond, k.cancel)
 	}
-	return k.Store.MoveChunk(ctx, b, max, now)
+	return k.Store.MoveChunk(ctx, c)
 }
 
 // A mover killed after some chunks, with the next one in flight, leaves the

@@ -32,9 +32,9 @@ type countingStore struct {
 	panicOnAccount atomic.Bool // a request that crashes mid-way
 }
 
-func (c *countingStore) ClaimActive(ctx context.Context, src migration.AccountRef, id string) (string, error) {
+func (c *countingStore) CreateMigration(ctx context.Context, m migration.Migration, bs []migration.Batch, ev migration.AuditEvent) (string, error) {
 	c.claims.Add(1)
-	return c.Store.ClaimActive(ctx, src, id)
+	return c.Store.CreateMigration(ctx, m, bs, ev)
 }
 
 func (c *countingStore) SourceAccount(ctx context.Context, ref migration.AccountRef) (migration.Account, error) {

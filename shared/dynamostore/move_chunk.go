@@ -15,7 +15,7 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// MoveChunk moves up to max of the batch's remaining items to its target:
+// MoveChunk moves up to c.Max of the batch's remaining items to its target:
 // one query finds them, then transactions of at most 99 items each move them,
 // each with the batch's progress counter (<= 100 actions, DynamoDB's limit),
 // so the counter never disagrees with what moved. max <= 99 is one
@@ -29,7 +29,12 @@ import (
 // (GSI) may lag and still list an item this batch already moved; such items
 // are recognised by movedBy and dropped, and the rest is tried again. An item
 // held by anyone else is an ASSET_CONFLICT: nothing more moves.
-func (s *Store) MoveChunk(ctx context.Context, b migration.Batch, max int, now time.Time) (int, bool, error) {
+//
+// The transaction that empties the batch carries c.Closing (the batch's
+// COMMITTED state and audit event) in place of the counter, when it has room
+// (98 items or fewer), so finishing a batch costs no write of its own.
+func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
+	b, max, now := c.Batch, c.Max, c.Now
 	if max <= 0 {
 		max = maxTransactItems - 1
 	}
@@ -39,19 +44,19 @@ func (s *Store) MoveChunk(ctx context.Context, b migration.Batch, max int, now t
 		And(expression.Key(attrGSI1SK).BeginsWith(batchPrefix(b.BatchKey)))
 	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(expression.NamesList(expression.Name(attrPK))).Build()
 	if err != nil {
-		return 0, false, err
+		return migration.ChunkResult{}, err
 	}
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
 		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
 		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values(), Limit: aws.Int32(int32(max))})
 	if err != nil {
-		return 0, false, storeErr(err)
+		return migration.ChunkResult{}, storeErr(err)
 	}
 	keys := make([]string, 0, len(res.Items))
 	for _, row := range res.Items {
 		pk, ok := row[attrPK].(*types.AttributeValueMemberS)
 		if !ok {
-			return 0, false, migration.Errorf(migration.CodeInternal, "a record of %s has no key", holdPK(b.SourceHolder()))
+			return migration.ChunkResult{}, migration.Errorf(migration.CodeInternal, "a record of %s has no key", holdPK(b.SourceHolder()))
 		}
 		keys = append(keys, pk.Value)
 	}
@@ -65,53 +70,60 @@ func (s *Store) MoveChunk(ctx context.Context, b migration.Batch, max int, now t
 		Set(expression.Name("movedAt"), expression.Value(now.UTC().Format(time.RFC3339Nano)))
 	move, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.Name("holder").Equal(expression.Value(src))).Build()
 	if err != nil {
-		return 0, false, err
+		return migration.ChunkResult{}, err
 	}
 	per := min(max, maxTransactItems-1)
-	moved := 0
+	var out migration.ChunkResult
 	for start := 0; start < len(keys); start += per {
 		if err := ctx.Err(); err != nil {
-			return moved, false, err
+			return out, err
 		}
-		n, committed, err := s.moveItems(ctx, b, keys[start:min(start+per, len(keys))], move)
-		moved += n
-		if err != nil || committed {
-			return moved, committed, err
+		group := keys[start:min(start+per, len(keys))]
+		var closing *migration.Transition
+		if c.Closing != nil && last && start+per >= len(keys) && len(group)+2+len(c.Closing.Also) <= maxTransactItems {
+			closing = c.Closing // the items, the batch, its audit events
+		}
+		n, closed, err := s.moveItems(ctx, b, group, move, closing)
+		out.Moved += n
+		if err != nil || closed {
+			out.Done, out.Closed = closed, closed
+			return out, err
 		}
 	}
 	// An empty page, or one whose items had all moved already: the next call
 	// looks again.
-	return moved, last, nil
+	out.Done = last
+	return out, nil
 }
 
 // moveItems is one of MoveChunk's transactions: the items with these keys
-// (<= 99) and the progress counter. committed reports a batch that another
-// mover finished.
-func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string, move expression.Expression) (moved int, committed bool, err error) {
+// (<= 99) and the progress counter, or the closing transition with it.
+// committed reports a batch that is COMMITTED (closed by it, or by another mover).
+func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string, move expression.Expression, closing *migration.Transition) (moved int, committed bool, err error) {
 	dst := b.TargetHolder()
 	for len(keys) > 0 {
-		writes := make([]types.TransactWriteItem, 0, len(keys)+1)
+		writes := make([]types.TransactWriteItem, 0, len(keys)+3)
 		for _, pk := range keys {
 			writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, metaSK),
 				UpdateExpression: move.Update(), ConditionExpression: move.Condition(), ExpressionAttributeNames: move.Names(),
 				ExpressionAttributeValues: move.Values(), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
 		}
-		pexpr, err := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("moved"), expression.Value(len(keys)))).
-			WithCondition(expression.Name("state").Equal(expression.Value(migration.Committing))).Build()
+		batch, err := s.progressWrites(b, len(keys), closing)
 		if err != nil {
 			return 0, false, err
 		}
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
-			UpdateExpression: pexpr.Update(), ConditionExpression: pexpr.Condition(), ExpressionAttributeNames: pexpr.Names(),
-			ExpressionAttributeValues: pexpr.Values()}})
+		writes = append(writes, batch...)
 
 		err = s.transact(ctx, writes)
 		if err == nil {
-			return len(keys), false, nil
+			return len(keys), closing != nil, nil
 		}
 		failed := conditionFailures(err)
 		if len(failed) == 0 {
 			return 0, false, cancelled(err, "moving a chunk")
+		}
+		if failed[len(keys)+1] && !failed[len(keys)] {
+			return 0, false, cancelled(err, "closing the batch")
 		}
 		if failed[len(keys)] {
 			cur, rerr := s.Batch(ctx, b.MigrationID, b.BatchID)
@@ -154,4 +166,23 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 		keys = keep
 	}
 	return 0, false, nil
+}
+
+// progressWrites are the batch's side of a move: its counter, conditioned on
+// COMMITTING, or (closing) the COMMITTED transition with the counter.
+func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Transition) ([]types.TransactWriteItem, error) {
+	count := func(u expression.UpdateBuilder) expression.UpdateBuilder {
+		return u.Add(expression.Name("moved"), expression.Value(n))
+	}
+	if closing != nil {
+		return s.transitionWrites(*closing, count)
+	}
+	expr, err := expression.NewBuilder().WithUpdate(count(expression.UpdateBuilder{})).
+		WithCondition(expression.Name("state").Equal(expression.Value(migration.Committing))).Build()
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()}}}, nil
 }

@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,4 +106,78 @@ func TestReviewAfterCommitListsThisBatchOnly(t *testing.T) {
 			assert.Equal(t, batches[i].BatchID, it.MovedBy)
 		}
 	}
+}
+
+// The claim on the account rides in the transaction that creates the
+// migration: a second migration of a claimed account writes nothing at all
+// (no batch a waiting-list or the probe could find) and names the first.
+func TestLosingTheClaimWritesNothing(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", 2).build(t)
+	e := newEnv(t, snap)
+	first, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-first", Source: alice, RequestedBy: "ops:test"})
+	require.NoError(t, err)
+	require.Empty(t, first.ActiveMigrationID)
+	require.Len(t, first.BatchIDs, 1)
+
+	second, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-second", Source: alice, RequestedBy: "ops:test",
+		ExecutionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:m-second"})
+	require.NoError(t, err)
+	assert.Equal(t, "m-first", second.ActiveMigrationID, "the answer names the migration that holds the account")
+	_, err = e.store.Migration(e.ctx, "m-second")
+	assert.Equal(t, migration.CodeNotFound, migration.ErrorCode(err), "no migration record: %v", err)
+	bs, err := e.store.Batches(e.ctx, "m-second")
+	require.NoError(t, err)
+	assert.Empty(t, bs, "no batch records")
+	waiting, err := e.store.BatchesInState(e.ctx, migration.AwaitingAgreement, time.Now().Add(time.Hour), 100)
+	require.NoError(t, err)
+	require.Len(t, waiting, 1, "only the first migration's batch waits")
+	assert.Equal(t, "m-first", waiting[0].MigrationID)
+
+	// Begin again for the first (a retried step) finds it and changes nothing;
+	// the execution that calls it is attached then.
+	again, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-first", Source: alice, RequestedBy: "ops:test",
+		ExecutionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:m-first"})
+	require.NoError(t, err)
+	assert.True(t, again.Resumed)
+	m, err := e.store.Migration(e.ctx, "m-first")
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:states:us-east-1:123456789012:execution:sm:m-first", m.ExecutionArn)
+}
+
+// Ending a migration frees the account in the same write; when a new start
+// already took the account over (the old claim freed early), the migration
+// still ends and the new claim stays.
+func TestEndingAMigrationFreesTheAccount(t *testing.T) {
+	snap := newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").build(t)
+	e := newEnv(t, snap)
+	for _, id := range []string{"m-none-1", "m-none-2"} {
+		res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: id, Source: alice, RequestedBy: "ops:test"})
+		require.NoError(t, err)
+		require.Empty(t, res.ActiveMigrationID, "the account is free for %s", id)
+		sum, err := e.m.Summarize(e.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, migration.MigrationNoMigrationNeeded, sum.State)
+		m, err := e.store.Migration(e.ctx, id)
+		require.NoError(t, err)
+		assert.True(t, m.Summarized)
+	}
+
+	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-none-3", Source: alice, RequestedBy: "ops:test"})
+	require.NoError(t, err)
+	require.NoError(t, e.store.ReleaseActive(e.ctx, alice, "m-none-3"))
+	active, err := e.store.ClaimActive(e.ctx, alice, "m-newer")
+	require.NoError(t, err)
+	require.Equal(t, "m-newer", active)
+	_, err = e.m.Summarize(e.ctx, res.MigrationID)
+	require.NoError(t, err)
+	m, err := e.store.Migration(e.ctx, "m-none-3")
+	require.NoError(t, err)
+	assert.True(t, m.Summarized, "the migration ended")
+	active, err = e.store.ClaimActive(e.ctx, alice, "m-other")
+	require.NoError(t, err)
+	assert.Equal(t, "m-newer", active, "the newer claim stays")
+	assert.Len(t, auditEvents(t, e, alice, migration.EventMigrationEnded), 3, "each migration ended once")
 }

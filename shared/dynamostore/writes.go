@@ -33,49 +33,70 @@ func auditSeq(ev migration.AuditEvent) string {
 	return ev.MigrationID + "#" + ev.BatchID + "#" + ev.Event
 }
 
-// ClaimActive makes migrationID the account's one active migration, unless
-// another holds it; it returns whichever id is active.
-func (s *Store) ClaimActive(ctx context.Context, src migration.AccountRef, migrationID string) (string, error) {
+// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+const maxTransactItems = 100
+
+// claimPut makes migrationID the account's one active migration, unless
+// another holds it: a put that passes only on no claim or its own.
+func (s *Store) claimPut(src migration.AccountRef, migrationID string) (types.TransactWriteItem, error) {
 	cond := expression.AttributeNotExists(expression.Name(attrPK)).Or(expression.Name("migrationId").Equal(expression.Value(migrationID)))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return "", err
+		return types.TransactWriteItem{}, err
 	}
-	item, err := record(struct {
-		MigrationID string `dynamodbav:"migrationId"`
-	}{migrationID}, map[string]string{attrPK: activePK(src), attrSK: metaSK})
+	item, err := record(activeClaim{migrationID}, map[string]string{attrPK: activePK(src), attrSK: metaSK})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}, nil
+}
+
+type activeClaim struct {
+	MigrationID string `dynamodbav:"migrationId"`
+}
+
+// ClaimActive makes migrationID the account's one active migration, unless
+// another holds it; it returns whichever id is active. CreateMigration claims
+// in its own transaction; this stands alone for tools and tests.
+func (s *Store) ClaimActive(ctx context.Context, src migration.AccountRef, migrationID string) (string, error) {
+	claim, err := s.claimPut(src, migrationID)
 	if err != nil {
 		return "", err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		var cur struct {
-			MigrationID string `dynamodbav:"migrationId"`
-		}
-		if ccf.Item != nil {
-			if err := attributevalue.UnmarshalMap(ccf.Item, &cur); err == nil && cur.MigrationID != "" {
-				return cur.MigrationID, nil
-			}
-		}
-		if err := s.get(ctx, activePK(src), metaSK, &cur, "active migration"); err != nil {
-			return "", err
-		}
-		return cur.MigrationID, nil
+	err = s.transact(ctx, []types.TransactWriteItem{claim})
+	if conditionFailures(err)[0] {
+		return s.activeHolder(ctx, src, err, 0)
 	}
-	return migrationID, storeErr(err)
+	return migrationID, cancelled(err, "claiming the account")
+}
+
+// activeHolder names the migration whose claim failed the action at index i
+// of a cancelled transaction: from the reason's old item, else by reading it.
+func (s *Store) activeHolder(ctx context.Context, src migration.AccountRef, err error, i int) (string, error) {
+	var cur activeClaim
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && i < len(tce.CancellationReasons) && tce.CancellationReasons[i].Item != nil {
+		if uerr := attributevalue.UnmarshalMap(tce.CancellationReasons[i].Item, &cur); uerr == nil && cur.MigrationID != "" {
+			return cur.MigrationID, nil
+		}
+	}
+	if err := s.get(ctx, activePK(src), metaSK, &cur, "active migration"); err != nil {
+		return "", err
+	}
+	return cur.MigrationID, nil
 }
 
 // ReleaseActive frees the account's claim if migrationID still holds it.
 func (s *Store) ReleaseActive(ctx context.Context, src migration.AccountRef, migrationID string) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("migrationId").Equal(expression.Value(migrationID))).Build()
+	release, err := s.releaseDelete(src, migrationID)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(activePK(src), metaSK),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: release.Delete.TableName, Key: release.Delete.Key,
+		ConditionExpression: release.Delete.ConditionExpression, ExpressionAttributeNames: release.Delete.ExpressionAttributeNames,
+		ExpressionAttributeValues: release.Delete.ExpressionAttributeValues})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return nil // released already, or another migration holds it now
@@ -83,58 +104,77 @@ func (s *Store) ReleaseActive(ctx context.Context, src migration.AccountRef, mig
 	return storeErr(err)
 }
 
-// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
-const maxTransactItems = 100
+func (s *Store) releaseDelete(src migration.AccountRef, migrationID string) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("migrationId").Equal(expression.Value(migrationID))).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(activePK(src), metaSK),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
 
-// CreateMigration writes the migration, its batches and the audit event. Each
-// write is conditioned on not existing, so a retried step changes nothing.
-func (s *Store) CreateMigration(ctx context.Context, m migration.Migration, batches []migration.Batch, ev migration.AuditEvent) error {
+// CreateMigration claims the account and writes the migration, its batches
+// and the audit event. The claim rides in the first transaction, so a
+// migration that loses it writes nothing and the answer names the holder.
+// Each other write is conditioned on not existing, so a retried step changes
+// nothing.
+func (s *Store) CreateMigration(ctx context.Context, m migration.Migration, batches []migration.Batch, ev migration.AuditEvent) (string, error) {
 	notExists, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
 	if err != nil {
-		return err
+		return "", err
 	}
 	put := func(av map[string]types.AttributeValue) types.TransactWriteItem {
 		return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: notExists.Condition(),
 			ExpressionAttributeNames: notExists.Names()}}
 	}
-	var writes []types.TransactWriteItem
+	claim, err := s.claimPut(m.Source, m.MigrationID)
+	if err != nil {
+		return "", err
+	}
+	writes := []types.TransactWriteItem{claim}
 	for _, b := range batches {
 		av, err := record(batchRecord{Batch: b}, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: batchSK(b.BatchID),
 			attrGSI2PK: batchStatePK(b.State), attrGSI2SK: migration.SortableTime(b.UpdatedAt) + "#" + b.MigrationID + "#" + b.BatchID})
 		if err != nil {
-			return err
+			return "", err
 		}
 		writes = append(writes, put(av))
-	}
-	// Batches first, in chunks; the migration record last, so a migration that
-	// exists always has all its batches.
-	for len(writes) > maxTransactItems {
-		if err := s.transact(ctx, writes[:maxTransactItems]); err != nil && !isAllConditionFailed(err) {
-			return err
-		}
-		writes = writes[maxTransactItems:]
 	}
 	mav, err := record(m, map[string]string{attrPK: migrationPK(m.MigrationID), attrSK: metaSK,
 		attrGSI2PK: migrationsPK(m.Source), attrGSI2SK: migration.SortableTime(m.CreatedAt)})
 	if err != nil {
-		return err
+		return "", err
 	}
 	audit, err := s.auditPut(ev, auditSeq(ev))
 	if err != nil {
-		return err
+		return "", err
 	}
-	if len(writes) >= maxTransactItems-1 {
-		if err := s.transact(ctx, writes); err != nil && !isAllConditionFailed(err) {
-			return err
+	// The claim and batches first, in chunks; the migration record last, so
+	// a migration that exists always has all its batches.
+	claimed := false
+	for _, chunk := range createChunks(writes, put(mav), audit) {
+		err := s.transact(ctx, chunk)
+		if !claimed && conditionFailures(err)[0] {
+			return s.activeHolder(ctx, m.Source, err, 0)
 		}
-		writes = nil
+		if err != nil && !isAllConditionFailed(err) {
+			return "", cancelled(err, "creating the migration")
+		}
+		claimed = true
 	}
-	writes = append(writes, put(mav), audit)
-	err = s.transact(ctx, writes)
-	if err != nil && isAllConditionFailed(err) {
-		return nil
+	return m.MigrationID, nil
+}
+
+// createChunks cuts the claim and batch writes into transactions, keeping
+// the migration record and its audit event together in the last one.
+func createChunks(writes []types.TransactWriteItem, last ...types.TransactWriteItem) [][]types.TransactWriteItem {
+	var chunks [][]types.TransactWriteItem
+	for len(writes)+len(last) > maxTransactItems {
+		n := min(len(writes), maxTransactItems)
+		chunks = append(chunks, writes[:n])
+		writes = writes[n:]
 	}
-	return err
+	return append(chunks, append(writes, last...))
 }
 
 // SetExecutionArn records the execution that drives the migration.
@@ -143,8 +183,10 @@ func (s *Store) SetExecutionArn(ctx context.Context, migrationID, arn string) er
 		expression.AttributeExists(expression.Name(attrPK)))
 }
 
-// MarkSummarized records that the migration ended, with its audit event.
-func (s *Store) MarkSummarized(ctx context.Context, migrationID string, ev migration.AuditEvent) error {
+// EndMigration records that the migration ended, with its audit event, and
+// frees the account's claim in the same transaction. A claim another
+// migration holds by now (freed early by a new start) is left to it.
+func (s *Store) EndMigration(ctx context.Context, src migration.AccountRef, migrationID string, ev migration.AuditEvent) error {
 	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("summarized"), expression.Value(true))).
 		WithCondition(expression.AttributeExists(expression.Name(attrPK)).And(expression.AttributeNotExists(expression.Name("summarized")))).Build()
 	if err != nil {
@@ -154,13 +196,22 @@ func (s *Store) MarkSummarized(ctx context.Context, migrationID string, ev migra
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(migrationID), metaSK),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values()}}, audit})
-	if err != nil && isAllConditionFailed(err) {
-		return nil
+	release, err := s.releaseDelete(src, migrationID)
+	if err != nil {
+		return err
 	}
-	return err
+	mark := types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(migrationID), metaSK),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()}}
+	err = s.transact(ctx, []types.TransactWriteItem{mark, audit, release})
+	if failed := conditionFailures(err); failed[2] && !failed[0] {
+		// Only the claim had moved on: end the migration without it.
+		err = s.transact(ctx, []types.TransactWriteItem{mark, audit})
+	}
+	if err != nil && isAllConditionFailed(err) {
+		return nil // ended already
+	}
+	return cancelled(err, "ending the migration")
 }
 
 // RecordView records that the account viewed the agreement (rule 6).
@@ -213,6 +264,28 @@ func stateIn(from []migration.BatchState) expression.ConditionBuilder {
 // Transition changes a batch's state, only from the allowed states, together
 // with its audit event.
 func (s *Store) Transition(ctx context.Context, t migration.Transition) (migration.Batch, error) {
+	writes, err := s.transitionWrites(t, nil)
+	if err != nil {
+		return migration.Batch{}, err
+	}
+	err = s.transact(ctx, writes)
+	if failed := conditionFailures(err); failed[0] {
+		cur, rerr := s.Batch(ctx, t.MigrationID, t.BatchID)
+		if rerr != nil {
+			return migration.Batch{}, rerr
+		}
+		return cur, migration.Errorf(migration.CodeWrongStep, "batch is %s", cur.State)
+	}
+	if err != nil {
+		return migration.Batch{}, err
+	}
+	return s.Batch(ctx, t.MigrationID, t.BatchID)
+}
+
+// transitionWrites are a transition's actions: the batch's conditional update
+// (with more, such as a move's progress, when given) and then its audit
+// events, each appended once.
+func (s *Store) transitionWrites(t migration.Transition, more func(expression.UpdateBuilder) expression.UpdateBuilder) ([]types.TransactWriteItem, error) {
 	upd := expression.Set(expression.Name("state"), expression.Value(t.To)).
 		Set(expression.Name("updatedAt"), expression.Value(t.Audit.At)).
 		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(t.To))).
@@ -238,29 +311,25 @@ func (s *Store) Transition(ctx context.Context, t migration.Transition) (migrati
 		upd = upd.Remove(expression.Name("target")).Remove(expression.Name("targetAccountId"))
 		cond = cond.And(expression.Name("targetAccountId").Equal(expression.Value(t.ClearTarget)))
 	}
+	if more != nil {
+		upd = more(upd)
+	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
-		return migration.Batch{}, err
+		return nil, err
 	}
-	audit, err := s.auditPut(t.Audit, auditSeq(t.Audit)+"#"+string(t.To))
-	if err != nil {
-		return migration.Batch{}, err
-	}
-	err = s.transact(ctx, []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table,
+	writes := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table,
 		Key: key(migrationPK(t.MigrationID), batchSK(t.BatchID)), UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}, audit})
-	if failed := conditionFailures(err); failed[0] {
-		cur, rerr := s.Batch(ctx, t.MigrationID, t.BatchID)
-		if rerr != nil {
-			return migration.Batch{}, rerr
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
+	for _, ev := range append([]migration.AuditEvent{t.Audit}, t.Also...) {
+		audit, err := s.auditPut(ev, auditSeq(ev)+"#"+string(ev.To))
+		if err != nil {
+			return nil, err
 		}
-		return cur, migration.Errorf(migration.CodeWrongStep, "batch is %s", cur.State)
+		writes = append(writes, audit)
 	}
-	if err != nil {
-		return migration.Batch{}, err
-	}
-	return s.Batch(ctx, t.MigrationID, t.BatchID)
+	return writes, nil
 }
 
 // ParkToken stores a wait's task token while the batch still waits for step.

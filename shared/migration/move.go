@@ -46,39 +46,51 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	if chunk == 99 {
 		chunk = 30 * 99
 	}
+	closing := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committed,
+		Audit: AuditEvent{At: s.stamp(), Event: EventBatchCommitted, Account: b.Source.String(), MigrationID: migrationID, BatchID: batchID,
+			BatchKey: b.BatchKey, From: Committing, To: Committed, Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
 	for {
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
 		}
-		n, done, err := s.Store.MoveChunk(ctx, b, chunk, s.now())
+		closing.Audit.At = s.stamp()
+		res, err := s.Store.MoveChunk(ctx, Chunk{Batch: b, Max: chunk, Now: s.now(), Closing: &closing})
 		if err != nil {
 			return Progress{}, err
 		}
-		b.Moved += n
-		if done {
+		b.Moved += res.Moved
+		if res.Closed {
+			break
+		}
+		if res.Done {
+			if err := s.close(ctx, closing); err != nil {
+				return Progress{}, err
+			}
 			break
 		}
 		if !until.IsZero() && s.now().After(until) {
 			return Progress{Moved: b.Moved, Total: b.Total}, nil
 		}
 	}
-	t := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committed,
-		Audit: AuditEvent{At: s.stamp(), Event: EventBatchCommitted, Account: b.Source.String(), MigrationID: migrationID, BatchID: batchID,
-			BatchKey: b.BatchKey, From: Committing, To: Committed, Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
-	if _, err := s.Store.Transition(ctx, t); err != nil {
-		// Another mover may have finished first; anything else is the error.
-		cur, rerr := s.Store.Batch(ctx, migrationID, batchID)
-		if rerr != nil {
-			return Progress{}, rerr
-		}
-		if cur.State != Committed {
-			return Progress{}, err
-		}
-		b = cur
-	}
 	b, err = s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Progress{}, err
 	}
 	return committedProgress(b), nil
+}
+
+// close marks a batch whose items have all moved COMMITTED, when its last
+// move had no room for it (or found nothing left).
+func (s *Migrator) close(ctx context.Context, t Transition) error {
+	if _, err := s.Store.Transition(ctx, t); err != nil {
+		// Another mover may have finished first; anything else is the error.
+		cur, rerr := s.Store.Batch(ctx, t.MigrationID, t.BatchID)
+		if rerr != nil {
+			return rerr
+		}
+		if cur.State != Committed {
+			return err
+		}
+	}
+	return nil
 }

@@ -23,14 +23,18 @@ type Store interface {
 	// Followers pages through relations on holder's apps (they follow the apps).
 	Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
 
-	ClaimActive(ctx context.Context, src AccountRef, migrationID string) (activeID string, err error)
+	// CreateMigration claims the account for m (its one active migration)
+	// and writes m with its batches; activeID names the migration that holds
+	// the claim: m's own when it was created, another's when nothing was.
+	CreateMigration(ctx context.Context, m Migration, batches []Batch, ev AuditEvent) (activeID string, err error)
 	ReleaseActive(ctx context.Context, src AccountRef, migrationID string) error
-	CreateMigration(ctx context.Context, m Migration, batches []Batch, ev AuditEvent) error
 	Migration(ctx context.Context, migrationID string) (Migration, error)
 	Batches(ctx context.Context, migrationID string) ([]Batch, error)
 	Batch(ctx context.Context, migrationID, batchID string) (Batch, error)
 	SetExecutionArn(ctx context.Context, migrationID, arn string) error
-	MarkSummarized(ctx context.Context, migrationID string, ev AuditEvent) error
+	// EndMigration marks the migration summarised and frees the account's
+	// claim, in one write.
+	EndMigration(ctx context.Context, src AccountRef, migrationID string, ev AuditEvent) error
 
 	RecordView(ctx context.Context, src AccountRef, a Agreement, ev AuditEvent) error
 	HasViewed(ctx context.Context, src AccountRef, version, sha string) (bool, error)
@@ -48,10 +52,11 @@ type Store interface {
 	// reads find still held by the source. Codes: QUOTA_EXCEEDED,
 	// TARGET_NOT_ELIGIBLE, NOTHING_TO_MOVE, WRONG_STEP.
 	PassPointOfNoReturn(ctx context.Context, c CommitStart) error
-	// MoveChunk moves up to max of the batch's remaining items to its target,
-	// each conditioned on still being held by the source. done reports that
-	// nothing is left to move.
-	MoveChunk(ctx context.Context, b Batch, max int, now time.Time) (moved int, done bool, err error)
+	// MoveChunk moves up to c.Max of the batch's remaining items to its
+	// target, each conditioned on still being held by the source. The move
+	// that empties the batch applies c.Closing in its own transaction when
+	// there is room for it (ChunkResult.Closed).
+	MoveChunk(ctx context.Context, c Chunk) (ChunkResult, error)
 
 	TargetCandidates(ctx context.Context, p TargetPlatform, login string) ([]TargetAccount, error)
 	TargetAccount(ctx context.Context, p TargetPlatform, id string) (TargetAccount, error)
@@ -72,6 +77,26 @@ type Transition struct {
 	LastRefusal *BatchError
 	ClearTarget string
 	Audit       AuditEvent
+	// Also are more audit events of the same write: ops input that takes a
+	// batch past two steps at once records each step.
+	Also []AuditEvent
+}
+
+// Chunk is one call's share of a batch's move.
+type Chunk struct {
+	Batch Batch
+	Max   int
+	Now   time.Time
+	// Closing is the batch's COMMITTING -> COMMITTED transition, written
+	// with the move that empties the batch (one write fewer per batch).
+	Closing *Transition
+}
+
+// ChunkResult says what one MoveChunk did. Done: nothing is left to move.
+// Closed: the batch is COMMITTED (by this call's closing, or another mover).
+type ChunkResult struct {
+	Moved        int
+	Done, Closed bool
 }
 
 // CommitStart is what the point of no return needs.

@@ -21,6 +21,9 @@ type BeginInput struct {
 	// StartsExecution: the caller starts the execution after Begin (the HTTP
 	// path); until it has, the batches refuse every step.
 	StartsExecution bool
+	// ExecutionArn is the execution calling Begin (the workflow path): it is
+	// written with the migration, or attached to one the HTTP path created.
+	ExecutionArn string
 }
 
 // BeginResult says what Begin found.
@@ -51,6 +54,11 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 		if m.Source != in.Source {
 			return BeginResult{}, Errorf(CodeConflict, "migration %s belongs to another account", in.MigrationID)
 		}
+		if m.ExecutionArn == "" && in.ExecutionArn != "" {
+			if err := s.Store.SetExecutionArn(ctx, m.MigrationID, in.ExecutionArn); err != nil {
+				return BeginResult{}, err
+			}
+		}
 		return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs, Resumed: true}, nil
 	} else if !IsCode(err, CodeNotFound) {
 		return BeginResult{}, err
@@ -72,17 +80,11 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 			return BeginResult{}, err
 		}
 	}
-	active, err := s.Store.ClaimActive(ctx, in.Source, in.MigrationID)
-	if err != nil {
-		return BeginResult{}, err
-	}
-	if active != in.MigrationID {
-		return BeginResult{MigrationID: in.MigrationID, ActiveMigrationID: active}, nil
-	}
 	at := s.stamp()
 	expiresAt := s.now().Add(s.pending()).Format(time.RFC3339)
 	m := Migration{MigrationID: in.MigrationID, Source: in.Source, Login: acct.Login, RequestedBy: in.RequestedBy,
-		Eligible: plan.Eligible, BatchKeys: in.BatchKeys, Ops: in.Ops, CreatedAt: at, StartsExecution: in.StartsExecution}
+		Eligible: plan.Eligible, BatchKeys: in.BatchKeys, Ops: in.Ops, CreatedAt: at, StartsExecution: in.StartsExecution,
+		ExecutionArn: in.ExecutionArn}
 	batches := make([]Batch, 0, len(selected))
 	for _, pb := range selected {
 		b := Batch{MigrationID: m.MigrationID, BatchID: BatchID(m.MigrationID, pb.BatchKey), BatchKey: pb.BatchKey,
@@ -103,16 +105,21 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	}
 	ev := AuditEvent{At: at, Event: EventMigrationStarted, Account: in.Source.String(), MigrationID: m.MigrationID,
 		Actor: in.RequestedBy, Detail: map[string]any{"batches": len(batches), "eligible": plan.Eligible}}
-	if err := s.Store.CreateMigration(ctx, m, batches, ev); err != nil {
+	active, err := s.Store.CreateMigration(ctx, m, batches, ev)
+	if err != nil {
 		// The claim must not outlive a migration that was never written (the
-		// account would be turned away for good); but a write whose answer was
-		// lost did happen, and then the claim stays with it.
+		// account would be turned away for good; an account with more batches
+		// than one transaction holds is claimed before its last write); but a
+		// write whose answer was lost did happen, and then the claim stays.
 		if _, gerr := s.Store.Migration(ctx, in.MigrationID); IsCode(gerr, CodeNotFound) {
 			if rerr := s.Store.ReleaseActive(ctx, in.Source, in.MigrationID); rerr != nil {
 				slog.WarnContext(ctx, "release claim after failed create", "migrationId", in.MigrationID, "error", rerr)
 			}
 		}
 		return BeginResult{}, err
+	}
+	if active != in.MigrationID {
+		return BeginResult{MigrationID: in.MigrationID, ActiveMigrationID: active}, nil
 	}
 	return BeginResult{MigrationID: m.MigrationID, Eligible: m.Eligible, BatchIDs: m.BatchIDs}, nil
 }
@@ -282,13 +289,4 @@ func states(bs []Batch) []BatchState {
 		out[i] = b.State
 	}
 	return out
-}
-
-// AttachExecution records the execution driving a migration, once.
-func (s *Migrator) AttachExecution(ctx context.Context, migrationID, arn string) error {
-	m, err := s.Store.Migration(ctx, migrationID)
-	if err != nil || m.ExecutionArn != "" || arn == "" {
-		return err
-	}
-	return s.Store.SetExecutionArn(ctx, migrationID, arn)
 }

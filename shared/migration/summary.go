@@ -55,14 +55,12 @@ func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, 
 	if sum.State == MigrationInProgress {
 		return sum, nil
 	}
-	if !m.Summarized {
-		ev := AuditEvent{At: s.stamp(), Event: EventMigrationEnded, Account: m.Source.String(), MigrationID: migrationID,
-			Detail: map[string]any{"state": string(sum.State)}}
-		if err := s.Store.MarkSummarized(ctx, migrationID, ev); err != nil {
-			return Summary{}, err
-		}
+	if m.Summarized {
+		return sum, nil // ended already; its claim went in the same write
 	}
-	return sum, s.Store.ReleaseActive(ctx, m.Source, migrationID)
+	ev := AuditEvent{At: s.stamp(), Event: EventMigrationEnded, Account: m.Source.String(), MigrationID: migrationID,
+		Detail: map[string]any{"state": string(sum.State)}}
+	return sum, s.Store.EndMigration(ctx, m.Source, migrationID, ev)
 }
 
 // Summarise is the workflow's output for a migration and its batches: every

@@ -82,16 +82,13 @@ func (s Steps) ListAssets(ctx context.Context, ev BeginEvent) (BeginResult, erro
 		return BeginResult{}, failed(ctx, log, err)
 	}
 	res, err := s.Migrator.Begin(ctx, migration.BeginInput{MigrationID: ev.MigrationID, Source: in.Source, RequestedBy: in.RequestedBy,
-		BatchKeys: in.BatchKeys, Ops: in.ops()})
+		BatchKeys: in.BatchKeys, Ops: in.ops(), ExecutionArn: ev.ExecutionArn})
 	if err != nil {
 		return BeginResult{}, failed(ctx, log, err)
 	}
 	if res.ActiveMigrationID != "" {
 		log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", res.ActiveMigrationID)
 		return BeginResult{MigrationID: res.ActiveMigrationID, ActiveMigrationID: res.ActiveMigrationID, State: string(migration.MigrationInProgress)}, nil
-	}
-	if err := s.Migrator.AttachExecution(ctx, ev.MigrationID, ev.ExecutionArn); err != nil {
-		return BeginResult{}, failed(ctx, log, err)
 	}
 	log.InfoContext(ctx, "migration begun", "eligible", res.Eligible, "batches", len(res.BatchIDs))
 	return BeginResult{MigrationID: res.MigrationID, Eligible: res.Eligible}, nil
