@@ -322,7 +322,12 @@ func (s *Store) transitionWrites(t migration.Transition, more func(expression.Up
 		Key: key(migrationPK(t.MigrationID), batchSK(t.BatchID)), UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
-	for _, ev := range append([]migration.AuditEvent{t.Audit}, t.Also...) {
+	audit, err := s.auditPut(t.Audit, auditSeq(t.Audit)+"#"+string(t.To))
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, audit)
+	for _, ev := range t.Also {
 		audit, err := s.auditPut(ev, auditSeq(ev)+"#"+string(ev.To))
 		if err != nil {
 			return nil, err

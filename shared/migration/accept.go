@@ -76,7 +76,18 @@ func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch
 	}
 	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, AcceptedBy: oa.AcceptedBy,
 		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
-	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
+	tr := Transition{}
+	if t, ok := m.Ops.Targets[b.BatchKey]; ok {
+		// The ops target goes in the same write when it may receive the
+		// batch; when it may not, the target wait refuses it as usual.
+		if withTarget, err := s.targetTransition(ctx, b, t); err == nil {
+			tr = withTarget
+		} else if !IsCode(err, CodeTargetNotEligible) {
+			return Batch{}, err
+		}
+	}
+	tr.Agreement = acc
+	nb, err := s.advance(ctx, b, StepAgreement, tr)
 	if IsCode(err, CodeWrongStep) {
 		cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
 		if rerr != nil {
@@ -102,10 +113,19 @@ func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition
 		return Batch{}, err
 	}
 	event := map[Step]string{StepAgreement: EventAgreementAccepted, StepTarget: EventTargetSelected}[step]
-	t.Audit = AuditEvent{At: s.stamp(), Event: event, Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
+	at := s.stamp()
+	t.Audit = AuditEvent{At: at, Event: event, Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
 		BatchKey: b.BatchKey, From: b.State, To: next, Agreement: t.Agreement, Target: t.Target}
 	if t.Agreement != nil {
 		t.Audit.Actor = t.Agreement.AcceptedBy
+	}
+	if step == StepAgreement && t.Target != nil {
+		// Ops input that names the target too: both steps in one write, each
+		// with its own audit event.
+		t.To = AwaitingConfirmation
+		t.Audit.Target = nil
+		t.Also = []AuditEvent{{At: at, Event: EventTargetSelected, Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
+			BatchKey: b.BatchKey, From: next, To: AwaitingConfirmation, Target: t.Target}}
 	}
 	if _, err := s.Store.Transition(ctx, t); err != nil {
 		return Batch{}, err

@@ -40,18 +40,31 @@ func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target) (Batch, 
 	if b.State != AwaitingTarget && b.State != AwaitingConfirmation {
 		return Batch{}, Errorf(CodeWrongStep, "batch is %s", b.State)
 	}
+	tr, err := s.targetTransition(ctx, b, t)
+	if err != nil {
+		return Batch{}, err
+	}
+	return s.advance(ctx, b, StepTarget, tr)
+}
+
+// targetTransition checks that t may receive b's assets and is the
+// transition's target part.
+func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Transition, error) {
+	if err := t.Validate(); err != nil {
+		return Transition{}, err
+	}
 	if t.Mode == TargetModeExisting {
 		acct, err := s.Store.TargetAccount(ctx, b.TargetPlatform, t.AccountID)
 		if IsCode(err, CodeNotFound) {
-			return Batch{}, Errorf(CodeTargetNotEligible, "account %s is not one of your accounts on %s", t.AccountID, b.TargetPlatform)
+			return Transition{}, Errorf(CodeTargetNotEligible, "account %s is not one of your accounts on %s", t.AccountID, b.TargetPlatform)
 		} else if err != nil {
-			return Batch{}, err
+			return Transition{}, err
 		}
 		if err := CheckTarget(acct, b.Login, b.TargetPlatform, b.SubjectID); err != nil {
-			return Batch{}, err
+			return Transition{}, err
 		}
 	}
 	tt := t
 	b.Target = &tt
-	return s.advance(ctx, b, StepTarget, Transition{Target: &tt, TargetAccountID: b.ResolveTargetAccountID()})
+	return Transition{Target: &tt, TargetAccountID: b.ResolveTargetAccountID()}, nil
 }
