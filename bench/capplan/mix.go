@@ -24,8 +24,9 @@ var startFunctions = map[string]bool{"ListAssetsFunction": true, "SplitBySubject
 
 // MixFrom splits a measured migration into its start and its end. What the
 // history names goes where it ran (states, functions); for DynamoDB the
-// start is the design's start writes (ClaimActive, CreateMigration with its
-// batches as a transaction, SetExecutionArn: 2 + 2×(1+batches) + 1 WRU),
+// start is the design's start writes (CreateMigration: the account's claim,
+// the batches, the migration and its audit event in one transaction, with
+// the execution's ARN: 2×(3+batches) WRU),
 // reads are split evenly (they bind nothing), and the end has the rest.
 func MixFrom(m Measured, p costmodel.Prices) Mix {
 	b := float64(m.Batches)
@@ -46,7 +47,7 @@ func MixFrom(m Measured, p costmodel.Prices) Mix {
 			mix.End.LambdaSeconds += in.Duration.Seconds()
 		}
 	}
-	mix.Start.WRU = min(m.WRU, 2+2*(1+b)+1)
+	mix.Start.WRU = min(m.WRU, 2*(3+b))
 	mix.End.WRU = m.WRU - mix.Start.WRU
 	mix.Start.RRU, mix.End.RRU = m.RRU/2, m.RRU/2
 	// Each batch enters AWAITING_AGREEMENT at the start; at the end it leaves

@@ -5,11 +5,22 @@ import (
 	"time"
 )
 
-// Store is what the use cases need from persistence. The DynamoDB adapter
-// implements it with conditional writes; every method that changes a batch
-// does so only from the states the domain allows, and writes its audit event
-// in the same transaction.
+// Store is what the use cases need from persistence, by role. The DynamoDB
+// adapter implements it with conditional writes; every method that changes a
+// batch does so only from the states the domain allows, and writes its audit
+// event in the same transaction. A consumer that needs one role takes that
+// interface alone (tests wrap one role's methods and embed the rest).
 type Store interface {
+	Holdings
+	Migrations
+	BatchSteps
+	Commits
+	AuditLog
+}
+
+// Holdings reads the platforms' records: accounts, subjects, what each
+// holder holds, and the target accounts (read only).
+type Holdings interface {
 	SourceAccount(ctx context.Context, ref AccountRef) (Account, error)
 	Subject(ctx context.Context, id string) (Subject, error)
 	// HeldItems pages through what holder holds; batchKey "" means all. Items
@@ -22,7 +33,13 @@ type Store interface {
 	Item(ctx context.Context, t ItemType, id string) (Item, error)
 	// Followers pages through relations on holder's apps (they follow the apps).
 	Followers(ctx context.Context, holder, batchKey, cursor string, limit int) ([]Item, string, error)
+	TargetCandidates(ctx context.Context, p TargetPlatform, login string) ([]TargetAccount, error)
+	TargetAccount(ctx context.Context, p TargetPlatform, id string) (TargetAccount, error)
+}
 
+// Migrations keeps migrations and their batches: created with the account's
+// claim, read, attached to their execution, ended with the claim freed.
+type Migrations interface {
 	// CreateMigration claims the account for m (its one active migration)
 	// and writes m with its batches; activeID names the migration that holds
 	// the claim: m's own when it was created, another's when nothing was.
@@ -35,16 +52,23 @@ type Store interface {
 	// EndMigration marks the migration summarised and frees the account's
 	// claim, in one write.
 	EndMigration(ctx context.Context, src AccountRef, migrationID string, ev AuditEvent) error
+}
 
+// BatchSteps records the developer's steps before the point of no return:
+// the agreement viewed, each transition, and the workflow's parked waits.
+type BatchSteps interface {
 	RecordView(ctx context.Context, src AccountRef, a Agreement, ev AuditEvent) error
 	HasViewed(ctx context.Context, src AccountRef, version, sha string) (bool, error)
-
 	// Transition moves a batch from one of t.From to t.To. When the batch is in
 	// none of t.From it returns a CodeWrongStep error and the batch as it is.
 	Transition(ctx context.Context, t Transition) (Batch, error)
 	// ParkToken stores a wait's task token while the batch still waits for the
 	// step; parked is false (with the batch as it is) when it no longer does.
 	ParkToken(ctx context.Context, migrationID, batchID string, step Step, token string) (b Batch, parked bool, err error)
+}
+
+// Commits is the one-way part: the point of no return and the move.
+type Commits interface {
 	// PassPointOfNoReturn is the one transaction after which the batch only
 	// moves forward: AWAITING_CONFIRMATION -> COMMITTING, the subject's quota
 	// reserved, the target account created or bound to the subject, the audit
@@ -57,9 +81,11 @@ type Store interface {
 	// that empties the batch applies c.Closing in its own transaction when
 	// there is room for it (ChunkResult.Closed).
 	MoveChunk(ctx context.Context, c Chunk) (ChunkResult, error)
+}
 
-	TargetCandidates(ctx context.Context, p TargetPlatform, login string) ([]TargetAccount, error)
-	TargetAccount(ctx context.Context, p TargetPlatform, id string) (TargetAccount, error)
+// AuditLog reads an account's append-only audit trail (every write above
+// appends to it in its own transaction).
+type AuditLog interface {
 	AuditTrail(ctx context.Context, src AccountRef, cursor string, limit int) ([]AuditEvent, string, error)
 }
 
