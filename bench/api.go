@@ -66,62 +66,25 @@ func (e env) apiLatency(ctx context.Context, apps, clients, perClient int) (apiR
 		return res, err
 	}
 	defer s.Close()
-	token, err := s.Token(w.Source.Platform, w.Source.ID, w.Login)
+	kinds, err := apiRoutes(ctx, s, w, clients)
 	if err != nil {
 		return res, err
-	}
-	// The typed client without the spec check: validating each answer would
-	// add its own CPU to the figures.
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
-	dev := apiclient.New(s.APIURL, token, hc)
-
-	// A migration to read: the developer starts one (its batch then waits
-	// for the agreement, so nothing moves while we measure).
-	started, _, err := dev.StartMigration(ctx, nil)
-	if err != nil {
-		return res, fmt.Errorf("start migration: %w", err)
-	}
-	mid := started.MigrationID
-
-	// What each route needs at least: one page of the account's items from
-	// the index (the API's default page, 200), and the migration with its
-	// batches (one partition).
-	assetsQ, err := rawQuery(s.TableName, "gsi1", "gsi1pk", "HOLD#src:"+w.Source.Platform+":"+w.Source.ID, 200)
-	if err != nil {
-		return res, err
-	}
-	migQ, err := rawQuery(s.TableName, "", "pk", "MIGRATION#"+mid, 0)
-	if err != nil {
-		return res, err
-	}
-	kinds := []struct {
-		name string
-		do   func(context.Context) error
-	}{
-		{"assets", func(ctx context.Context) error { _, _, err := dev.Assets(ctx, apiclient.Page{}); return err }},
-		{"assetsRaw", func(ctx context.Context) error { _, err := s.db.Query(ctx, assetsQ); return err }},
-		{"migration", func(ctx context.Context) error { _, _, err := dev.Migration(ctx, mid); return err }},
-		{"migrationRaw", func(ctx context.Context) error { _, err := s.db.Query(ctx, migQ); return err }},
 	}
 	for _, k := range kinds {
 		res.Routes[k.name] = &latencies{Name: k.name}
 	}
 	// Warm every instance: a round at full concurrency, not measured.
-	for i := 0; i < 1; i++ {
-		for _, k := range kinds {
-			if _, err := burst(ctx, clients, 1, k.do); err != nil {
-				return res, fmt.Errorf("warm-up %s: %w", k.name, err)
-			}
+	for _, k := range kinds {
+		if _, err := burst(ctx, clients, 1, k.do); err != nil {
+			return res, fmt.Errorf("warm-up %s: %w", k.name, err)
 		}
 	}
 	var procs procTable
 	// Rounds of one request per client and kind, interleaved.
-	rounds := max(1, perClient)
-	per := 1
-	for r := 0; r < rounds; r++ {
+	for r := 0; r < max(1, perClient); r++ {
 		for _, k := range kinds {
 			c0 := procs.read()
-			d, err := burst(ctx, clients, per, k.do)
+			d, err := burst(ctx, clients, 1, k.do)
 			if err != nil {
 				return res, fmt.Errorf("%s: %w", k.name, err)
 			}
@@ -136,6 +99,50 @@ func (e env) apiLatency(ctx context.Context, apps, clients, perClient int) (apiR
 			"p99", l.quantile(0.99).Round(time.Millisecond), "cpu/req", l.cpuPerRequest().Round(time.Millisecond))
 	}
 	return res, nil
+}
+
+// apiRoute is one kind of request measured: a route, or its raw query.
+type apiRoute struct {
+	name string
+	do   func(context.Context) error
+}
+
+// apiRoutes are the two routes of w's developer and the raw Query each
+// needs at least, on a migration the developer starts to have one to read.
+func apiRoutes(ctx context.Context, s *localStack, w workload, clients int) ([]apiRoute, error) {
+	token, err := s.Token(w.Source.Platform, w.Source.ID, w.Login)
+	if err != nil {
+		return nil, err
+	}
+	// The typed client without the spec check: validating each answer would
+	// add its own CPU to the figures.
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
+	dev := apiclient.New(s.APIURL, token, hc)
+
+	// Its batch then waits for the agreement, so nothing moves while we measure.
+	started, _, err := dev.StartMigration(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("start migration: %w", err)
+	}
+	mid := started.MigrationID
+
+	// What each route needs at least: one page of the account's items from
+	// the index (the API's default page, 200), and the migration with its
+	// batches (one partition).
+	assetsQ, err := rawQuery(s.TableName, "gsi1", "gsi1pk", "HOLD#src:"+w.Source.Platform+":"+w.Source.ID, 200)
+	if err != nil {
+		return nil, err
+	}
+	migQ, err := rawQuery(s.TableName, "", "pk", "MIGRATION#"+mid, 0)
+	if err != nil {
+		return nil, err
+	}
+	return []apiRoute{
+		{"assets", func(ctx context.Context) error { _, _, err := dev.Assets(ctx, apiclient.Page{}); return err }},
+		{"assetsRaw", func(ctx context.Context) error { _, err := s.db.Query(ctx, assetsQ); return err }},
+		{"migration", func(ctx context.Context) error { _, _, err := dev.Migration(ctx, mid); return err }},
+		{"migrationRaw", func(ctx context.Context) error { _, err := s.db.Query(ctx, migQ); return err }},
+	}, nil
 }
 
 // burst runs do from clients goroutines, each n times in a row, and returns

@@ -35,9 +35,26 @@ const (
 // throughputSizes are the batch sizes the throughput target is set for.
 var throughputSizes = map[int]bool{2000: true, 10000: true}
 
+// figures are the run's figures in the report's order: one helper a section.
 func (r *results) figures() []figure {
+	costRuns := append(append(append([]commitRun(nil), r.Commits...), r.Payloads...), r.Costs...)
 	var figs []figure
-	for _, c := range r.Commits {
+	figs = append(figs, throughputFigures(r.Commits)...)
+	figs = append(figs, costFigures(costRuns)...)
+	figs = append(figs, payloadFigures(r.Payloads, r.Commits)...)
+	figs = append(figs, coldFigures(r.Cold)...)
+	figs = append(figs, apiFigures(r.API)...)
+	figs = append(figs, growthFigures(r.Commits)...)
+	figs = append(figs, dollarFigures(costRuns, costmodel.USEast1Arm64)...)
+	figs = append(figs, r.capacityFigures()...)
+	return figs
+}
+
+// throughputFigures set the commit of the throughput sizes against the
+// store's best case on the same table.
+func throughputFigures(commits []commitRun) []figure {
+	var figs []figure
+	for _, c := range commits {
 		if !throughputSizes[c.W.Assets] || c.Baseline() == 0 {
 			continue
 		}
@@ -55,9 +72,14 @@ func (r *results) figures() []figure {
 				Value: c.baseRate(), Unit: "assets/s", Note: fmt.Sprintf("%s before, %s after the migration", c.BaselineBefore.Round(time.Millisecond), c.BaselineAfter.Round(time.Millisecond))},
 		)
 	}
+	return figs
+}
 
-	costRuns := append(append(append([]commitRun(nil), r.Commits...), r.Payloads...), r.Costs...)
-	for _, c := range costRuns {
+// costFigures are what a batch costs in transitions, invocations and writes,
+// for every run that committed a batch (writes only where they were recorded).
+func costFigures(runs []commitRun) []figure {
+	var figs []figure
+	for _, c := range runs {
 		if c.Batches == 0 {
 			continue
 		}
@@ -84,31 +106,39 @@ func (r *results) figures() []figure {
 				Value: float64(c.Writes.Units) / float64(c.W.Assets), Unit: "WCU", Note: fmt.Sprintf("%d units, %d write requests (%s)", c.Writes.Units, c.Writes.requests(), requestMix(c.Writes.Requests))},
 		)
 	}
+	return figs
+}
 
-	var smallest, largest *commitRun
-	for i := range r.Payloads {
-		c := &r.Payloads[i]
+// payloadFigures are the largest state payload of each account, across many
+// subjects and in one, and how it grew from the smallest account to the largest.
+func payloadFigures(payloads, commits []commitRun) []figure {
+	var figs []figure
+	for _, c := range payloads {
 		tag := fmt.Sprintf("%dx%d", c.W.Assets, c.W.Subjects)
 		figs = append(figs, figure{Section: secPayload, Name: "max_state_payload_" + tag,
 			Label: fmt.Sprintf("%s assets across %d subjects", thousands(c.W.Assets), c.W.Subjects), Value: float64(c.History.MaxStatePayload), Unit: "bytes",
 			Target: "≤ 16384 (AWS: 262144)", Met: met(c.History.MaxStatePayload <= 16384),
 			Note: fmt.Sprintf("%s; largest of any field: %d, %s", c.History.MaxStateWhere, c.History.MaxAnyPayload, c.History.MaxAnyWhere)})
-		if smallest == nil || c.W.Assets < smallest.W.Assets {
-			smallest = c
-		}
-		if largest == nil || c.W.Assets > largest.W.Assets {
-			largest = c
-		}
 	}
-	if smallest != nil && largest != smallest {
+	if smallest, largest := extremes(payloads); smallest != nil && largest != smallest {
 		figs = append(figs, payloadGrowth("max_state_payload_growth", fmt.Sprintf("across %d subjects", largest.W.Subjects), smallest, largest))
 	}
-	smallest, largest = nil, nil
-	for i := range r.Commits {
-		c := &r.Commits[i]
+	for _, c := range commits {
 		figs = append(figs, figure{Section: secPayload, Name: fmt.Sprintf("max_state_payload_%dx1", c.W.Assets),
 			Label: fmt.Sprintf("%s assets, one subject", thousands(c.W.Assets)), Value: float64(c.History.MaxStatePayload), Unit: "bytes",
 			Target: "≤ 16384", Met: met(c.History.MaxStatePayload <= 16384), Note: c.History.MaxStateWhere})
+	}
+	if smallest, largest := extremes(commits); smallest != nil && largest != smallest {
+		figs = append(figs, payloadGrowth("max_state_payload_growth_1_subject", "one subject", smallest, largest))
+	}
+	return figs
+}
+
+// extremes are the runs of the fewest and the most assets (the first of
+// equals); nil for no runs.
+func extremes(runs []commitRun) (smallest, largest *commitRun) {
+	for i := range runs {
+		c := &runs[i]
 		if smallest == nil || c.W.Assets < smallest.W.Assets {
 			smallest = c
 		}
@@ -116,53 +146,67 @@ func (r *results) figures() []figure {
 			largest = c
 		}
 	}
-	if smallest != nil && largest != smallest {
-		figs = append(figs, payloadGrowth("max_state_payload_growth_1_subject", "one subject", smallest, largest))
-	}
+	return smallest, largest
+}
 
+// coldFigures set each function's cold start and binary against the
+// hello-world bootstrap; none without it.
+func coldFigures(cold []coldStart) []figure {
 	var hello *coldStart
-	for i := range r.Cold {
-		if r.Cold[i].ID == helloID {
-			hello = &r.Cold[i]
+	for i := range cold {
+		if cold[i].ID == helloID {
+			hello = &cold[i]
 		}
 	}
-	if hello != nil {
-		figs = append(figs, figure{Section: secCold, Name: "init_ms_hello_world", Label: "hello-world bootstrap: init", Value: ms(hello.median()), Unit: "ms",
-			Note: fmt.Sprintf("median of %d; binary %.1f MB", len(hello.Inits), mb(hello.Size))})
-		for _, c := range r.Cold {
-			if c.ID == helloID {
-				continue
-			}
-			ratio := c.median().Seconds() / hello.median().Seconds()
-			name := snake(strings.ReplaceAll(c.ID, "@before", "Before"))
-			figs = append(figs,
-				figure{Section: secCold, Name: "init_ratio_" + name, Label: c.ID + ": init / hello world", Value: ratio, Unit: "ratio",
-					Target: "≤ 1.5", Met: met(ratio <= 1.5), Note: fmt.Sprintf("%.2f ms vs %.2f ms, medians of %d", ms(c.median()), ms(hello.median()), len(c.Inits))},
-				figure{Section: secCold, Name: "binary_mb_" + name, Label: c.ID + ": arm64 bootstrap", Value: mb(c.Size), Unit: "MB",
-					Target: "≤ 10", Met: met(mb(c.Size) <= 10), Note: fmt.Sprintf("hello world: %.1f MB", mb(hello.Size))})
-		}
+	if hello == nil {
+		return nil
 	}
+	figs := []figure{{Section: secCold, Name: "init_ms_hello_world", Label: "hello-world bootstrap: init", Value: ms(hello.median()), Unit: "ms",
+		Note: fmt.Sprintf("median of %d; binary %.1f MB", len(hello.Inits), mb(hello.Size))}}
+	for _, c := range cold {
+		if c.ID == helloID {
+			continue
+		}
+		ratio := c.median().Seconds() / hello.median().Seconds()
+		name := snake(strings.ReplaceAll(c.ID, "@before", "Before"))
+		figs = append(figs,
+			figure{Section: secCold, Name: "init_ratio_" + name, Label: c.ID + ": init / hello world", Value: ratio, Unit: "ratio",
+				Target: "≤ 1.5", Met: met(ratio <= 1.5), Note: fmt.Sprintf("%.2f ms vs %.2f ms, medians of %d", ms(c.median()), ms(hello.median()), len(c.Inits))},
+			figure{Section: secCold, Name: "binary_mb_" + name, Label: c.ID + ": arm64 bootstrap", Value: mb(c.Size), Unit: "MB",
+				Target: "≤ 10", Met: met(mb(c.Size) <= 10), Note: fmt.Sprintf("hello world: %.1f MB", mb(hello.Size))})
+	}
+	return figs
+}
 
-	if a := r.API; a != nil {
-		for _, route := range []string{"assets", "migration"} {
-			api, raw := a.Routes[route], a.Routes[route+"Raw"]
-			for _, q := range []struct {
-				name string
-				q    float64
-			}{{"p50", 0.5}, {"p99", 0.99}} {
-				ratio := api.quantile(q.q).Seconds() / raw.quantile(q.q).Seconds()
-				figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_%s_ratio", route, q.name),
-					Label: fmt.Sprintf("%s, %s: API / raw Query", routeLabel(route), q.name), Value: ratio, Unit: "ratio", Target: "≤ 2", Met: met(ratio <= 2),
-					Note: fmt.Sprintf("%.0f ms vs %.0f ms; %d apps, %d clients, %d requests", ms(api.quantile(q.q)), ms(raw.quantile(q.q)), a.Apps, a.Clients, len(api.Samples))})
-			}
-			cpu := api.cpuPerRequest().Seconds() / raw.cpuPerRequest().Seconds()
-			figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_cpu_ratio", route),
-				Label: fmt.Sprintf("%s: the stack's CPU per request, API / raw Query", routeLabel(route)), Value: cpu, Unit: "ratio",
-				Note: fmt.Sprintf("%.1f ms vs %.1f ms", ms(api.cpuPerRequest()), ms(raw.cpuPerRequest()))})
-		}
+// apiFigures set each route's latency and CPU against its raw Query.
+func apiFigures(a *apiResult) []figure {
+	if a == nil {
+		return nil
 	}
+	var figs []figure
+	for _, route := range []string{"assets", "migration"} {
+		api, raw := a.Routes[route], a.Routes[route+"Raw"]
+		for _, q := range []struct {
+			name string
+			q    float64
+		}{{"p50", 0.5}, {"p99", 0.99}} {
+			ratio := api.quantile(q.q).Seconds() / raw.quantile(q.q).Seconds()
+			figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_%s_ratio", route, q.name),
+				Label: fmt.Sprintf("%s, %s: API / raw Query", routeLabel(route), q.name), Value: ratio, Unit: "ratio", Target: "≤ 2", Met: met(ratio <= 2),
+				Note: fmt.Sprintf("%.0f ms vs %.0f ms; %d apps, %d clients, %d requests", ms(api.quantile(q.q)), ms(raw.quantile(q.q)), a.Apps, a.Clients, len(api.Samples))})
+		}
+		cpu := api.cpuPerRequest().Seconds() / raw.cpuPerRequest().Seconds()
+		figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_cpu_ratio", route),
+			Label: fmt.Sprintf("%s: the stack's CPU per request, API / raw Query", routeLabel(route)), Value: cpu, Unit: "ratio",
+			Note: fmt.Sprintf("%.1f ms vs %.1f ms", ms(api.cpuPerRequest()), ms(raw.cpuPerRequest()))})
+	}
+	return figs
+}
 
-	for _, c := range r.Commits {
+// growthFigures are each commit's time and its time over the best case.
+func growthFigures(commits []commitRun) []figure {
+	var figs []figure
+	for _, c := range commits {
 		if c.Baseline() == 0 {
 			continue
 		}
@@ -174,8 +218,6 @@ func (r *results) figures() []figure {
 				Value: over.Seconds(), Unit: "s", Note: fmt.Sprintf("%.0f%% of the commit; by CPU %.2f s", 100*over.Seconds()/c.Commit.Seconds(), (c.CommitCPU.total() - c.BaselineCPU()).Seconds())},
 		)
 	}
-	figs = append(figs, dollarFigures(costRuns, costmodel.USEast1Arm64)...)
-	figs = append(figs, r.capacityFigures()...)
 	return figs
 }
 

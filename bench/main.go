@@ -133,83 +133,9 @@ func run(ctx context.Context, o options) error {
 	if e.lambdas, err = readTemplateLambdas(o.projectDir); err != nil {
 		return err
 	}
-	res := &results{}
-
-	if o.only["cold"] {
-		slog.Info("cold starts", "runs", o.coldRuns)
-		cs, err := e.coldStarts(ctx, o.coldRuns, logDir, o.coldCompare)
-		if err != nil {
-			return fmt.Errorf("cold starts: %w", err)
-		}
-		res.Cold = cs
-		for _, c := range cs {
-			slog.Info("cold start", "function", c.ID, "median", c.median(), "size", c.Size)
-		}
-	}
-	if o.only["commit"] {
-		for _, n := range o.sizes {
-			w, err := newWorkload(n, 1)
-			if err != nil {
-				return err
-			}
-			r, err := e.runMigration(ctx, w, true, true, 0)
-			if err != nil {
-				return fmt.Errorf("commit of %d assets: %w", n, err)
-			}
-			res.Commits = append(res.Commits, r)
-		}
-	}
-	if o.only["payload"] {
-		for _, n := range o.payloadSizes {
-			w, err := newWorkload(n, min(o.subjects, n))
-			if err != nil {
-				return err
-			}
-			// Ten emulators per function, as Lambda would run for the Map's
-			// ten batches at once: no invoke waits for an instance.
-			r, err := e.runMigration(ctx, w, true, false, 10)
-			if err != nil {
-				return fmt.Errorf("payload run of %d assets: %w", n, err)
-			}
-			res.Payloads = append(res.Payloads, r)
-		}
-	}
-	if o.only["cost"] {
-		for _, sh := range o.costAccounts {
-			w, err := newWorkload(sh[0], sh[1])
-			if err != nil {
-				return err
-			}
-			r, err := e.runMigration(ctx, w, true, false, 0)
-			if err != nil {
-				return fmt.Errorf("cost run of %d assets: %w", sh[0], err)
-			}
-			res.Costs = append(res.Costs, r)
-		}
-	}
-	if o.only["capacity"] {
-		if err := e.capacityCheck(ctx, res, o.bulkAccounts, 8); err != nil {
-			return fmt.Errorf("capacity check: %w", err)
-		}
-	}
-	if o.only["api"] {
-		a, err := e.apiLatency(ctx, o.apiApps, o.apiClients, o.apiRequests)
-		if err != nil {
-			return fmt.Errorf("api latency: %w", err)
-		}
-		res.API = &a
-	}
-	if o.only["profile"] {
-		w, err := newWorkload(o.profileSize, 1)
-		if err != nil {
-			return err
-		}
-		p, err := e.profileMove(ctx, w, filepath.Join(logDir, "move.cpu.pprof"))
-		if err != nil {
-			return fmt.Errorf("profile: %w", err)
-		}
-		res.Profile = &p
-		fmt.Fprint(os.Stderr, p)
+	res, err := e.measure(ctx, o, logDir)
+	if err != nil {
+		return err
 	}
 
 	m.Took, m.LoadEnd = time.Since(began), loadAverage()
@@ -221,6 +147,108 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	slog.Info("bench done", "took", time.Since(began).Round(time.Second), "results", saved)
+	return nil
+}
+
+// measure runs the sections -only asks for, one after the other.
+func (e env) measure(ctx context.Context, o options, logDir string) (*results, error) {
+	res := &results{}
+	var err error
+	if o.only["cold"] {
+		slog.Info("cold starts", "runs", o.coldRuns)
+		if res.Cold, err = e.coldStarts(ctx, o.coldRuns, logDir, o.coldCompare); err != nil {
+			return nil, fmt.Errorf("cold starts: %w", err)
+		}
+		for _, c := range res.Cold {
+			slog.Info("cold start", "function", c.ID, "median", c.median(), "size", c.Size)
+		}
+	}
+	if o.only["commit"] {
+		if res.Commits, err = e.migrations(ctx, singleBatches(o.sizes), "commit of", true, 0); err != nil {
+			return nil, err
+		}
+	}
+	if o.only["payload"] {
+		// Ten emulators per function, as Lambda would run for the Map's
+		// ten batches at once: no invoke waits for an instance.
+		if res.Payloads, err = e.migrations(ctx, spread(o.payloadSizes, o.subjects), "payload run of", false, 10); err != nil {
+			return nil, err
+		}
+	}
+	if o.only["cost"] {
+		if res.Costs, err = e.migrations(ctx, o.costAccounts, "cost run of", false, 0); err != nil {
+			return nil, err
+		}
+	}
+	if o.only["capacity"] {
+		if err := e.capacityCheck(ctx, res, o.bulkAccounts, 8); err != nil {
+			return nil, fmt.Errorf("capacity check: %w", err)
+		}
+	}
+	if o.only["api"] {
+		a, err := e.apiLatency(ctx, o.apiApps, o.apiClients, o.apiRequests)
+		if err != nil {
+			return nil, fmt.Errorf("api latency: %w", err)
+		}
+		res.API = &a
+	}
+	if o.only["profile"] {
+		if err := e.profile(ctx, res, o.profileSize, logDir); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// migrations runs one recorded migration per account shape (assets x
+// subjects); what names the run in an error ("commit of" 100 assets).
+func (e env) migrations(ctx context.Context, shapes [][2]int, what string, baseline bool, pool int) ([]commitRun, error) {
+	var runs []commitRun
+	for _, sh := range shapes {
+		w, err := newWorkload(sh[0], sh[1])
+		if err != nil {
+			return nil, err
+		}
+		r, err := e.runMigration(ctx, w, true, baseline, pool)
+		if err != nil {
+			return nil, fmt.Errorf("%s %d assets: %w", what, sh[0], err)
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// singleBatches are accounts of one subject: one batch each.
+func singleBatches(sizes []int) [][2]int {
+	var out [][2]int
+	for _, n := range sizes {
+		out = append(out, [2]int{n, 1})
+	}
+	return out
+}
+
+// spread are accounts of the given sizes across subjects (at most one asset
+// a subject).
+func spread(sizes []int, subjects int) [][2]int {
+	var out [][2]int
+	for _, n := range sizes {
+		out = append(out, [2]int{n, min(subjects, n)})
+	}
+	return out
+}
+
+// profile profiles an in-process move of assets into res.Profile.
+func (e env) profile(ctx context.Context, res *results, assets int, logDir string) error {
+	w, err := newWorkload(assets, 1)
+	if err != nil {
+		return err
+	}
+	p, err := e.profileMove(ctx, w, filepath.Join(logDir, "move.cpu.pprof"))
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	res.Profile = &p
+	fmt.Fprint(os.Stderr, p)
 	return nil
 }
 

@@ -108,18 +108,24 @@ func (w writeStats) requests() int {
 // sized against image, the table as it was when the recording began (nil:
 // each read counted at the least a read can cost).
 func countWrites(recording []byte, image *tableImage) (writeStats, error) {
-	ws := writeStats{Requests: map[string]int{}, Reads: map[string]int{}}
 	if image == nil {
 		image = newImage()
 	}
-	perItem := map[string]int{}
-	// The SDK resends a request moto failed (HTTP 500) unchanged, same
-	// ClientRequestToken and all: the recorder logs requests, not answers,
-	// so a write seen twice with the same body is one write.
-	seen := map[string]bool{}
-	// Updates are billed by the item's size: the last put of the same key
-	// tells it (records put before the recording started count as 1 KB).
-	sizes := map[string]int{}
+	c := &writeCounter{ws: writeStats{Requests: map[string]int{}, Reads: map[string]int{}}, image: image,
+		perItem: map[string]int{}, seen: map[string]bool{}, sizes: map[string]int{}}
+	if err := eachDynamoDBRequest(recording, c.request); err != nil {
+		return c.ws, err
+	}
+	c.ws.ItemsWritten = len(c.perItem)
+	for _, n := range c.perItem {
+		c.ws.MaxPerItem = max(c.ws.MaxPerItem, n)
+	}
+	return c.ws, nil
+}
+
+// eachDynamoDBRequest calls fn with the operation and body of each DynamoDB
+// request of a moto recording, in order; other requests are passed over.
+func eachDynamoDBRequest(recording []byte, fn func(op string, body []byte) error) error {
 	// A stream of JSON documents, not lines: moto's recorder threads may
 	// write two entries without a newline between them.
 	dec := json.NewDecoder(bytes.NewReader(recording))
@@ -130,9 +136,9 @@ func countWrites(recording []byte, image *tableImage) (writeStats, error) {
 			Encoded bool              `json:"body_encoded"`
 		}
 		if err := dec.Decode(&entry); errors.Is(err, io.EOF) {
-			break
+			return nil
 		} else if err != nil {
-			return ws, fmt.Errorf("recording: %w", err)
+			return fmt.Errorf("recording: %w", err)
 		}
 		target := ""
 		for k, v := range entry.Headers {
@@ -148,72 +154,99 @@ func countWrites(recording []byte, image *tableImage) (writeStats, error) {
 		if entry.Encoded {
 			b, err := base64.StdEncoding.DecodeString(entry.Body)
 			if err != nil {
-				return ws, fmt.Errorf("recording: body: %w", err)
+				return fmt.Errorf("recording: body: %w", err)
 			}
 			body = b
 		}
-		actions, err := writeActions(op, body)
+		if err := fn(op, body); err != nil {
+			return err
+		}
+	}
+}
+
+// writeCounter adds up a recording's requests into ws.
+type writeCounter struct {
+	ws      writeStats
+	image   *tableImage
+	perItem map[string]int // writes by ITEM# record
+	// The SDK resends a request moto failed (HTTP 500) unchanged, same
+	// ClientRequestToken and all: the recorder logs requests, not answers,
+	// so a write seen twice with the same body is one write.
+	seen map[string]bool
+	// Updates are billed by the item's size: the last put of the same key
+	// tells it (records put before the recording started count as 1 KB).
+	sizes map[string]int
+}
+
+// request counts one request: a read by its units, a write by its actions.
+func (c *writeCounter) request(op string, body []byte) error {
+	actions, err := writeActions(op, body)
+	if err != nil {
+		return err
+	}
+	if actions == nil {
+		u, err := c.image.readUnits(op, body)
 		if err != nil {
-			return ws, err
+			return err
 		}
-		if actions == nil {
-			u, err := image.readUnits(op, body)
-			if err != nil {
-				return ws, err
-			}
-			if u > 0 {
-				ws.ReadRequests++
-				ws.Reads[op]++
-				ws.ReadUnits += u
-			}
-			continue
+		if u > 0 {
+			c.ws.ReadRequests++
+			c.ws.Reads[op]++
+			c.ws.ReadUnits += u
 		}
-		if seen[op+string(body)] {
-			ws.Resent++
-			continue
-		}
-		seen[op+string(body)] = true
-		ws.Requests[op]++
-		touchesItem := false
-		for _, a := range actions {
-			if strings.HasPrefix(a.pk, "ITEM#") {
-				touchesItem = true
-			}
-		}
-		for _, a := range actions {
-			k := a.pk + "|" + a.sk
-			if a.put {
-				sizes[k] = a.size
-				image.put(a.strs, a.size)
-			} else {
-				a.size = sizes[k]
-			}
-			units := (a.size + 1023) / 1024
-			if units < 1 {
-				units = 1
-			}
-			if op == "TransactWriteItems" {
-				units *= 2
-			}
-			ws.Units += units
-			switch {
-			case strings.HasPrefix(a.pk, "ITEM#"):
-				ws.ItemWrites++
-				ws.ItemUnits += units
-				perItem[k]++
-			case touchesItem:
-				ws.CounterActions++
-			}
-		}
-		if !touchesItem {
-			ws.BookkeepingRequests++
+		return nil
+	}
+	if c.seen[op+string(body)] {
+		c.ws.Resent++
+		return nil
+	}
+	c.seen[op+string(body)] = true
+	c.write(op, actions)
+	return nil
+}
+
+// write counts one write request: its units, its item writes, and whether it
+// is bookkeeping (touches no ITEM# record) or a progress counter beside items.
+func (c *writeCounter) write(op string, actions []writeAction) {
+	c.ws.Requests[op]++
+	touchesItem := false
+	for _, a := range actions {
+		if strings.HasPrefix(a.pk, "ITEM#") {
+			touchesItem = true
 		}
 	}
-	ws.ItemsWritten = len(perItem)
-	for _, n := range perItem {
-		ws.MaxPerItem = max(ws.MaxPerItem, n)
+	for _, a := range actions {
+		k := a.pk + "|" + a.sk
+		if a.put {
+			c.sizes[k] = a.size
+			c.image.put(a.strs, a.size)
+		} else {
+			a.size = c.sizes[k]
+		}
+		units := writeUnits(op, a.size)
+		c.ws.Units += units
+		switch {
+		case strings.HasPrefix(a.pk, "ITEM#"):
+			c.ws.ItemWrites++
+			c.ws.ItemUnits += units
+			c.perItem[k]++
+		case touchesItem:
+			c.ws.CounterActions++
+		}
 	}
-	return ws, nil
+	if !touchesItem {
+		c.ws.BookkeepingRequests++
+	}
+}
+
+// writeUnits is what one write action of size bytes costs: 1 unit per KB
+// started (at least 1), twice that inside a transaction.
+func writeUnits(op string, size int) int {
+	units := max((size+1023)/1024, 1)
+	if op == "TransactWriteItems" {
+		units *= 2
+	}
+	return units
 }
 
 type writeAction struct {

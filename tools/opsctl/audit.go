@@ -10,16 +10,8 @@ import (
 
 func runAudit(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("audit")
-	acct := fs.String("account", "", "the old-platform account, <platform>:<accountId>")
 	out := fs.String("out", "", "write the JSON lines to this file instead of stdout")
-	if err := parse(fs, args); err != nil {
-		return exitError, err
-	}
-	ref, err := accountFlag(*acct)
-	if err != nil {
-		return exitError, err
-	}
-	env, err := c.env(ctx)
+	ref, env, err := c.forAccount(ctx, fs, args)
 	if err != nil {
 		return exitError, err
 	}

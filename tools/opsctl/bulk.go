@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -20,96 +21,139 @@ import (
 )
 
 func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
-	fs := c.flags("bulk-start")
-	accountsPath := fs.String("accounts", "", "cohort: CSV (header platform,accountId[,batchKeys]) or JSON array of {\"platform\",\"accountId\"}")
-	retryFrom := fs.String("retry-from", "", "a results file of an earlier run: retry only its accounts with an error or a FAILED state")
-	resultsPath := fs.String("results", "", "where to write one JSON line per account (default: results.jsonl, or the --retry-from file, updated in place)")
-	concurrency := fs.Int("concurrency", 8, "accounts in flight at once (started and not yet settled)")
-	requestedBy := fs.String("requested-by", "ops:opsctl", "requestedBy of every execution (docs/CONTRACT.md §3), e.g. ops:<your name>")
-	prefix := fs.String("name-prefix", "bulk", "execution names are <prefix>-<platform>-<accountId>-<hash>; the same prefix finds the same executions again (a retry takes the names from its file)")
-	timeout := fs.Duration("timeout", 5*time.Minute, "per account: how long to wait for its execution to settle")
-	poll := fs.Duration("poll", time.Second, "how often to look at each execution in flight")
-	dryRun := fs.Bool("dry-run", false, "print what would be started or followed, per account; start nothing, write no results file")
-	if err := parse(fs, args); err != nil {
+	o, err := bulkFlags(c, args)
+	if err != nil {
 		return exitError, err
 	}
-	if (*accountsPath == "") == (*retryFrom == "") {
-		return exitError, errors.New("give exactly one of --accounts or --retry-from")
+	w, err := o.work(c.stdout)
+	if err != nil {
+		return exitError, err
 	}
-	if *concurrency < 1 {
-		return exitError, errors.New("--concurrency must be at least 1")
-	}
-
-	var (
-		w   *cohortWork
-		err error
-	)
-	if *retryFrom != "" {
-		if w, err = retryWork(*retryFrom, *prefix); err != nil {
-			return exitError, err
-		}
-		if *resultsPath == "" {
-			*resultsPath = *retryFrom
-		}
-		fmt.Fprintf(c.stdout, "%sretrying %d of %d accounts from %s\n", dryRunTag(*dryRun), len(w.todo), len(w.results), *retryFrom)
-	} else {
-		if w, err = freshWork(*accountsPath, *prefix); err != nil {
-			return exitError, err
-		}
-		if *resultsPath == "" {
-			*resultsPath = "results.jsonl"
-		}
-	}
-	results, todo := w.results, w.todo
-
 	env, err := c.env(ctx)
 	if err != nil {
 		return exitError, err
 	}
-	if *dryRun {
-		return planBulk(ctx, c, env, w, *resultsPath)
+	if o.dryRun {
+		return planBulk(ctx, c, env, w, o.resultsPath)
 	}
-	if len(todo) > 0 {
-		arn, err := env.stateMachine(ctx)
-		if err != nil {
+	if len(w.todo) > 0 {
+		if err := runCohort(ctx, c.stdout, env, o, w); err != nil {
 			return exitError, err
 		}
-		b := &bulk{env: env, starter: &stepfunctions.Client{API: env.sf, StateMachineArn: arn},
-			requestedBy: *requestedBy, timeout: *timeout, poll: max(*poll, 100*time.Millisecond)}
-		began := time.Now()
-		prog := newProgress(c.stdout, len(todo))
-		work := make(chan int)
-		var wg sync.WaitGroup
-		for range min(*concurrency, len(todo)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range work {
-					prog.started()
-					results[i] = b.settle(ctx, results[i], w.names[i], w.attempts[i])
-					prog.settled(results[i])
-				}
-			}()
-		}
-	feed:
-		for _, i := range todo {
-			select {
-			case work <- i:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(work)
-		wg.Wait()
-		prog.finish()
-		for _, i := range todo {
-			if results[i].ExecutionArn == "" && results[i].Error == "" {
-				results[i].Error = "interrupted before it started"
-			}
-		}
-		fmt.Fprintf(c.stdout, "%d accounts in %.1fs: %s\n", len(todo), time.Since(began).Seconds(), tally(results, todo))
 	}
-	if err := writeResults(*resultsPath, results); err != nil {
+	return reportResults(c.stdout, o.resultsPath, w.results)
+}
+
+// bulkOptions are bulk-start's flags.
+type bulkOptions struct {
+	accountsPath, retryFrom, resultsPath string
+	concurrency                          int
+	requestedBy, prefix                  string
+	timeout, poll                        time.Duration
+	dryRun                               bool
+}
+
+func bulkFlags(c *cli, args []string) (bulkOptions, error) {
+	var o bulkOptions
+	fs := c.flags("bulk-start")
+	fs.StringVar(&o.accountsPath, "accounts", "", "cohort: CSV (header platform,accountId[,batchKeys]) or JSON array of {\"platform\",\"accountId\"}")
+	fs.StringVar(&o.retryFrom, "retry-from", "", "a results file of an earlier run: retry only its accounts with an error or a FAILED state")
+	fs.StringVar(&o.resultsPath, "results", "", "where to write one JSON line per account (default: results.jsonl, or the --retry-from file, updated in place)")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "accounts in flight at once (started and not yet settled)")
+	fs.StringVar(&o.requestedBy, "requested-by", "ops:opsctl", "requestedBy of every execution (docs/CONTRACT.md §3), e.g. ops:<your name>")
+	fs.StringVar(&o.prefix, "name-prefix", "bulk", "execution names are <prefix>-<platform>-<accountId>-<hash>; the same prefix finds the same executions again (a retry takes the names from its file)")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "per account: how long to wait for its execution to settle")
+	fs.DurationVar(&o.poll, "poll", time.Second, "how often to look at each execution in flight")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be started or followed, per account; start nothing, write no results file")
+	if err := parse(fs, args); err != nil {
+		return o, err
+	}
+	if (o.accountsPath == "") == (o.retryFrom == "") {
+		return o, errors.New("give exactly one of --accounts or --retry-from")
+	}
+	if o.concurrency < 1 {
+		return o, errors.New("--concurrency must be at least 1")
+	}
+	return o, nil
+}
+
+// work is the run's plan: the whole cohort, or the failed lines of an
+// earlier run; it also settles where the results go.
+func (o *bulkOptions) work(stdout io.Writer) (*cohortWork, error) {
+	if o.retryFrom != "" {
+		w, err := retryWork(o.retryFrom, o.prefix)
+		if err != nil {
+			return nil, err
+		}
+		if o.resultsPath == "" {
+			o.resultsPath = o.retryFrom
+		}
+		fmt.Fprintf(stdout, "%sretrying %d of %d accounts from %s\n", dryRunTag(o.dryRun), len(w.todo), len(w.results), o.retryFrom)
+		return w, nil
+	}
+	w, err := freshWork(o.accountsPath, o.prefix)
+	if err != nil {
+		return nil, err
+	}
+	if o.resultsPath == "" {
+		o.resultsPath = "results.jsonl"
+	}
+	return w, nil
+}
+
+// runCohort settles every account of w.todo into w.results, with progress.
+func runCohort(ctx context.Context, stdout io.Writer, env *awsEnv, o bulkOptions, w *cohortWork) error {
+	arn, err := env.stateMachine(ctx)
+	if err != nil {
+		return err
+	}
+	b := &bulk{env: env, starter: &stepfunctions.Client{API: env.sf, StateMachineArn: arn},
+		requestedBy: o.requestedBy, timeout: o.timeout, poll: max(o.poll, 100*time.Millisecond)}
+	began := time.Now()
+	prog := newProgress(stdout, len(w.todo))
+	b.settleAll(ctx, w, o.concurrency, prog)
+	prog.finish()
+	for _, i := range w.todo {
+		if w.results[i].ExecutionArn == "" && w.results[i].Error == "" {
+			w.results[i].Error = "interrupted before it started"
+		}
+	}
+	fmt.Fprintf(stdout, "%d accounts in %.1fs: %s\n", len(w.todo), time.Since(began).Seconds(), tally(w.results, w.todo))
+	return nil
+}
+
+// settleAll hands the accounts of w.todo to at most concurrency workers, each
+// settling one at a time; once ctx ends no more are handed out.
+func (b *bulk) settleAll(ctx context.Context, w *cohortWork, concurrency int, prog *progress) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(concurrency, len(w.todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				prog.started()
+				w.results[i] = b.settle(ctx, w.results[i], w.names[i], w.attempts[i])
+				prog.settled(w.results[i])
+			}
+		}()
+	}
+feed:
+	for _, i := range w.todo {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+// reportResults writes the results file and says what failed, with the
+// retry that picks it up.
+func reportResults(stdout io.Writer, path string, results []result) (int, error) {
+	if err := writeResults(path, results); err != nil {
 		return exitError, fmt.Errorf("write results: %w", err)
 	}
 	failed := 0
@@ -118,64 +162,12 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 			failed++
 		}
 	}
-	fmt.Fprintf(c.stdout, "results: %s (%d lines)\n", *resultsPath, len(results))
+	fmt.Fprintf(stdout, "results: %s (%d lines)\n", path, len(results))
 	if failed > 0 {
-		fmt.Fprintf(c.stdout, "%d account(s) failed; after fixing the cause: opsctl bulk-start --retry-from %s\n", failed, *resultsPath)
+		fmt.Fprintf(stdout, "%d account(s) failed; after fixing the cause: opsctl bulk-start --retry-from %s\n", failed, path)
 		return exitFindings, nil
 	}
 	return exitOK, nil
-}
-
-// cohortWork is a run's plan: every line of the results file, and which of
-// them to run now under which execution name.
-type cohortWork struct {
-	results  []result
-	todo     []int
-	names    map[int]string
-	attempts map[int]int
-}
-
-// freshWork runs every account of the cohort, first attempt.
-func freshWork(path, prefix string) (*cohortWork, error) {
-	accts, err := readCohort(path)
-	if err != nil {
-		return nil, err
-	}
-	w := &cohortWork{names: map[int]string{}, attempts: map[int]int{}}
-	for i, a := range accts {
-		w.results = append(w.results, result{Platform: a.Platform, AccountID: a.AccountID, BatchKeys: a.BatchKeys})
-		w.todo = append(w.todo, i)
-		w.names[i], w.attempts[i] = executionName(prefix, a, 1), 1
-	}
-	return w, nil
-}
-
-// retryWork runs again the lines of an earlier run that failed. The names
-// come from the file, so a retry needs no flags repeated: an execution that
-// has ended keeps its name for good and the retry runs under the next one
-// (-r2, -r3, ...); one still running (it only outlasted --timeout) is found
-// again under its own.
-func retryWork(path, prefix string) (*cohortWork, error) {
-	prev, err := readResults(path)
-	if err != nil {
-		return nil, err
-	}
-	w := &cohortWork{results: prev, names: map[int]string{}, attempts: map[int]int{}}
-	for i, r := range prev {
-		if !r.failed() {
-			continue
-		}
-		w.todo = append(w.todo, i)
-		name, attempt := executionName(prefix, r.account(), max(r.Attempt, 1)), max(r.Attempt, 1)
-		if j := strings.LastIndex(r.ExecutionArn, ":"); j >= 0 && r.ExecutionArn != "" {
-			name = r.ExecutionArn[j+1:]
-		}
-		if r.executionEnded() {
-			name, attempt = nextAttemptName(name), attempt+1
-		}
-		w.names[i], w.attempts[i] = name, attempt
-	}
-	return w, nil
 }
 
 // tally counts outcomes: "195 IN_PROGRESS (waiting on the developer), 5 FAILED".

@@ -234,3 +234,55 @@ func writeResults(path string, rs []result) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// cohortWork is a run's plan: every line of the results file, and which of
+// them to run now under which execution name.
+type cohortWork struct {
+	results  []result
+	todo     []int
+	names    map[int]string
+	attempts map[int]int
+}
+
+// freshWork runs every account of the cohort, first attempt.
+func freshWork(path, prefix string) (*cohortWork, error) {
+	accts, err := readCohort(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &cohortWork{names: map[int]string{}, attempts: map[int]int{}}
+	for i, a := range accts {
+		w.results = append(w.results, result{Platform: a.Platform, AccountID: a.AccountID, BatchKeys: a.BatchKeys})
+		w.todo = append(w.todo, i)
+		w.names[i], w.attempts[i] = executionName(prefix, a, 1), 1
+	}
+	return w, nil
+}
+
+// retryWork runs again the lines of an earlier run that failed. The names
+// come from the file, so a retry needs no flags repeated: an execution that
+// has ended keeps its name for good and the retry runs under the next one
+// (-r2, -r3, ...); one still running (it only outlasted --timeout) is found
+// again under its own.
+func retryWork(path, prefix string) (*cohortWork, error) {
+	prev, err := readResults(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &cohortWork{results: prev, names: map[int]string{}, attempts: map[int]int{}}
+	for i, r := range prev {
+		if !r.failed() {
+			continue
+		}
+		w.todo = append(w.todo, i)
+		name, attempt := executionName(prefix, r.account(), max(r.Attempt, 1)), max(r.Attempt, 1)
+		if j := strings.LastIndex(r.ExecutionArn, ":"); j >= 0 && r.ExecutionArn != "" {
+			name = r.ExecutionArn[j+1:]
+		}
+		if r.executionEnded() {
+			name, attempt = nextAttemptName(name), attempt+1
+		}
+		w.names[i], w.attempts[i] = name, attempt
+	}
+	return w, nil
+}

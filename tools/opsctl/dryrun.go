@@ -83,24 +83,25 @@ func planResume(ctx context.Context, c *cli, env *awsEnv, id string, closeWaitin
 	if err != nil {
 		return exitError, err
 	}
-	open := 0
-	for _, b := range bs {
-		switch {
-		case b.State == migration.Committing:
-			fmt.Fprintf(c.stdout, "  %s %s: COMMITTING, would move what is left (%d moved of %d) and commit\n", b.BatchID, b.BatchKey, b.Moved, b.Total)
-		case b.State.WaitingOnDeveloper() && closeWaiting:
-			fmt.Fprintf(c.stdout, "  %s %s: %s, would end FAILED (%s); nothing would move\n", b.BatchID, b.BatchKey, b.State, codeWorkflowStopped)
-		case b.State.WaitingOnDeveloper():
-			fmt.Fprintf(c.stdout, "  %s %s: %s, would be left as is (add --close-waiting to end it)\n", b.BatchID, b.BatchKey, b.State)
-			open++
-		default:
-			fmt.Fprintf(c.stdout, "  %s %s: %s, nothing to do\n", b.BatchID, b.BatchKey, b.State)
-		}
-	}
-	if open > 0 {
+	if open := resumeBatches(ctx, c.stdout, bs, closeWaiting, resumePlan{}); open > 0 {
 		fmt.Fprintf(c.stdout, "dry run: %d batch(es) would stay open: the migration would stay active; nothing was written\n", open)
 		return exitOK, nil
 	}
 	fmt.Fprintf(c.stdout, "dry run: migration %s would be summarised and the account freed, if every move succeeds; nothing was written\n", id)
 	return exitOK, nil
+}
+
+// resumePlan is resume's dry run: it says what resumer would do.
+type resumePlan struct{}
+
+func (resumePlan) move(_ context.Context, b migration.Batch) (string, bool) {
+	return fmt.Sprintf("COMMITTING, would move what is left (%d moved of %d) and commit", b.Moved, b.Total), false
+}
+
+func (resumePlan) close(_ context.Context, b migration.Batch) (string, bool) {
+	return fmt.Sprintf("%s, would end FAILED (%s); nothing would move", b.State, codeWorkflowStopped), false
+}
+
+func (resumePlan) leave(b migration.Batch) string {
+	return fmt.Sprintf("%s, would be left as is (add --close-waiting to end it)", b.State)
 }

@@ -85,6 +85,14 @@ func (c *cli) env(ctx context.Context) (*awsEnv, error) {
 	return e, nil
 }
 
+// parseEnv parses a command's flags, then builds the AWS wiring it runs on.
+func (c *cli) parseEnv(ctx context.Context, fs *flag.FlagSet, args []string) (*awsEnv, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return c.env(ctx)
+}
+
 // loadAWSConfig is the aws CLI's configuration (environment, profile, SSO),
 // with --region and --endpoint-url on top. A loopback endpoint is the local
 // stack: it gets a region and moto's test credentials when none are set, so

@@ -14,10 +14,7 @@ func runReconcile(ctx context.Context, c *cli, args []string) (int, error) {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	segments := fs.Int("segments", 4, "parallel Scan segments")
 	recheck := fs.Duration("recheck", 0, "on violations, read the table again after this pause and report only those seen twice (for a table still in use)")
-	if err := parse(fs, args); err != nil {
-		return exitError, err
-	}
-	env, err := c.env(ctx)
+	env, err := c.parseEnv(ctx, fs, args)
 	if err != nil {
 		return exitError, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -208,33 +209,7 @@ func resume(ctx context.Context, c *cli, env *awsEnv, id string, closeWaiting bo
 	if err != nil {
 		return exitError, err
 	}
-	open := 0
-	for _, b := range bs {
-		switch {
-		case b.State == migration.Committing:
-			began := time.Now()
-			p, err := env.migrator.Move(ctx, id, b.BatchID, time.Time{})
-			if err != nil {
-				fmt.Fprintf(c.stdout, "  %s %s: move failed: %s\n", b.BatchID, b.BatchKey, errText(err))
-				open++
-				continue
-			}
-			fmt.Fprintf(c.stdout, "  %s %s: moved %d of %d, COMMITTED (%.1fs)\n", b.BatchID, b.BatchKey, p.Moved, p.Total, time.Since(began).Seconds())
-		case b.State.WaitingOnDeveloper() && closeWaiting:
-			if _, err := env.migrator.Fail(ctx, id, b.BatchID, codeWorkflowStopped, "the workflow that waited on this batch stopped; nothing moved; start the migration again"); err != nil {
-				fmt.Fprintf(c.stdout, "  %s %s: could not close: %s\n", b.BatchID, b.BatchKey, errText(err))
-				open++
-				continue
-			}
-			fmt.Fprintf(c.stdout, "  %s %s: was %s, now FAILED (%s); nothing moved\n", b.BatchID, b.BatchKey, b.State, codeWorkflowStopped)
-		case b.State.WaitingOnDeveloper():
-			fmt.Fprintf(c.stdout, "  %s %s: %s, left as is (add --close-waiting to end it)\n", b.BatchID, b.BatchKey, b.State)
-			open++
-		default:
-			fmt.Fprintf(c.stdout, "  %s %s: %s, nothing to do\n", b.BatchID, b.BatchKey, b.State)
-		}
-	}
-	if open > 0 {
+	if open := resumeBatches(ctx, c.stdout, bs, closeWaiting, resumer{env: env, id: id}); open > 0 {
 		fmt.Fprintf(c.stdout, "%d batch(es) still open: the migration stays active\n", open)
 		return exitFindings, nil
 	}
@@ -244,6 +219,67 @@ func resume(ctx context.Context, c *cli, env *awsEnv, id string, closeWaiting bo
 	}
 	fmt.Fprintf(c.stdout, "migration %s is %s; the account is free to start again\n", id, sum.State)
 	return exitOK, nil
+}
+
+// batchResumer does resume's part for one batch, or says what it would do
+// (the dry run): each step returns the batch's line and whether the batch
+// stays open.
+type batchResumer interface {
+	move(ctx context.Context, b migration.Batch) (string, bool)
+	close(ctx context.Context, b migration.Batch) (string, bool)
+	leave(b migration.Batch) string
+}
+
+// resumeBatches takes each batch the way resume does, one line each:
+// COMMITTING ones are moved, ones waiting on the developer closed with
+// closeWaiting or else left open; it returns how many stay open.
+func resumeBatches(ctx context.Context, w io.Writer, bs []migration.Batch, closeWaiting bool, r batchResumer) int {
+	open := 0
+	for _, b := range bs {
+		var line string
+		stays := false
+		switch {
+		case b.State == migration.Committing:
+			line, stays = r.move(ctx, b)
+		case b.State.WaitingOnDeveloper() && closeWaiting:
+			line, stays = r.close(ctx, b)
+		case b.State.WaitingOnDeveloper():
+			line, stays = r.leave(b), true
+		default:
+			line = fmt.Sprintf("%s, nothing to do", b.State)
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", b.BatchID, b.BatchKey, line)
+		if stays {
+			open++
+		}
+	}
+	return open
+}
+
+// resumer is resume for real, on migration id.
+type resumer struct {
+	env *awsEnv
+	id  string
+}
+
+func (r resumer) move(ctx context.Context, b migration.Batch) (string, bool) {
+	began := time.Now()
+	p, err := r.env.migrator.Move(ctx, r.id, b.BatchID, time.Time{})
+	if err != nil {
+		return "move failed: " + errText(err), true
+	}
+	return fmt.Sprintf("moved %d of %d, COMMITTED (%.1fs)", p.Moved, p.Total, time.Since(began).Seconds()), false
+}
+
+func (r resumer) close(ctx context.Context, b migration.Batch) (string, bool) {
+	if _, err := r.env.migrator.Fail(ctx, r.id, b.BatchID, codeWorkflowStopped, "the workflow that waited on this batch stopped; nothing moved; start the migration again"); err != nil {
+		return "could not close: " + errText(err), true
+	}
+	return fmt.Sprintf("was %s, now FAILED (%s); nothing moved", b.State, codeWorkflowStopped), false
+}
+
+func (resumer) leave(b migration.Batch) string {
+	return fmt.Sprintf("%s, left as is (add --close-waiting to end it)", b.State)
 }
 
 // errText is a coded error's code and message, without the SDK's wording

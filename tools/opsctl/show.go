@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +16,21 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 	"github.com/devplatform/account-migration/shared/reconcile"
 )
+
+// forAccount starts a command about one account: it registers --account on
+// fs beside the command's own flags, parses args and builds the AWS wiring.
+func (c *cli) forAccount(ctx context.Context, fs *flag.FlagSet, args []string) (migration.AccountRef, *awsEnv, error) {
+	acct := fs.String("account", "", "the old-platform account, <platform>:<accountId>")
+	if err := parse(fs, args); err != nil {
+		return migration.AccountRef{}, nil, err
+	}
+	ref, err := accountFlag(*acct)
+	if err != nil {
+		return ref, nil, err
+	}
+	env, err := c.env(ctx)
+	return ref, env, err
+}
 
 // accountFlag parses --account platform:id.
 func accountFlag(v string) (migration.AccountRef, error) {
@@ -54,16 +70,8 @@ type migrationView struct {
 
 func runShow(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("show")
-	acct := fs.String("account", "", "the old-platform account, <platform>:<accountId>")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return exitError, err
-	}
-	ref, err := accountFlag(*acct)
-	if err != nil {
-		return exitError, err
-	}
-	env, err := c.env(ctx)
+	ref, env, err := c.forAccount(ctx, fs, args)
 	if err != nil {
 		return exitError, err
 	}
@@ -107,8 +115,7 @@ func runShow(ctx context.Context, c *cli, args []string) (int, error) {
 }
 
 func writeBatches(w io.Writer, bs []batchView) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BATCH\tKEY\tSTATE\tSINCE\tWAITING\tPROGRESS\tTARGET\tNEXT ACTION")
+	tw := newTable(w, "BATCH\tKEY\tSTATE\tSINCE\tWAITING\tPROGRESS\tTARGET\tNEXT ACTION")
 	for _, b := range bs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", b.BatchID, b.BatchKey, b.State, b.Since, dash(b.Waiting),
 			b.Moved, b.Total, dash(b.TargetAccountID), b.NextAction)
@@ -195,4 +202,21 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// writeJSONLines writes each row as one line of JSON.
+func writeJSONLines[T any](w io.Writer, rows []T) error {
+	for _, r := range rows {
+		if err := writeJSONLine(w, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newTable is a table of aligned columns under header (columns split by tabs).
+func newTable(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
 }

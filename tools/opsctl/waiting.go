@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,10 +34,7 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 	olderThan := fs.Duration("older-than", 0, "only batches waiting longer than this, e.g. 72h")
 	limit := fs.Int("limit", 0, "at most this many (oldest first); 0: all")
 	asJSON := fs.Bool("json", false, "print JSON lines")
-	if err := parse(fs, args); err != nil {
-		return exitError, err
-	}
-	env, err := c.env(ctx)
+	env, err := c.parseEnv(ctx, fs, args)
 	if err != nil {
 		return exitError, err
 	}
@@ -56,15 +53,12 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 			State: b.State, Since: b.UpdatedAt, Waiting: age(now.Sub(waiting.Since(b))), NextAction: "developer: " + migration.NextAction(b.State)})
 	}
 	if *asJSON {
-		for _, r := range rows {
-			if err := writeJSONLine(c.stdout, r); err != nil {
-				return exitError, err
-			}
+		if err := writeJSONLines(c.stdout, rows); err != nil {
+			return exitError, err
 		}
 		return exitOK, nil
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SINCE\tWAITING\tSTATE\tACCOUNT\tMIGRATION\tBATCH\tKEY\tNEXT ACTION")
+	tw := newTable(c.stdout, "SINCE\tWAITING\tSTATE\tACCOUNT\tMIGRATION\tBATCH\tKEY\tNEXT ACTION")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Since, r.Waiting, r.State, r.Account, r.MigrationID, r.BatchID, r.BatchKey, r.NextAction)
 	}
@@ -97,10 +91,7 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 	since := fs.Duration("since", 0, "only executions that stopped within this long, e.g. 168h; 0: all Step Functions still lists")
 	all := fs.Bool("all", false, "also list failed executions that were dealt with since (a newer migration, or resumed to the end)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
-	if err := parse(fs, args); err != nil {
-		return exitError, err
-	}
-	env, err := c.env(ctx)
+	env, err := c.parseEnv(ctx, fs, args)
 	if err != nil {
 		return exitError, err
 	}
@@ -109,12 +100,48 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 		return exitError, err
 	}
 	now := time.Now().UTC()
-	var items []stuckItem
-
-	committing, err := env.store.BatchesInState(ctx, migration.Committing, time.Time{}, 0)
+	items, err := stuckBatches(ctx, env, now)
 	if err != nil {
 		return exitError, err
 	}
+	var stoppedAfter time.Time
+	if *since > 0 {
+		stoppedAfter = now.Add(-*since)
+	}
+	stopped, err := stoppedExecutions(ctx, env, arn, stoppedAfter, *all)
+	if err != nil {
+		return exitError, err
+	}
+	items = append(items, stopped...)
+
+	open := 0
+	for _, it := range items {
+		if !it.Resolved {
+			open++
+		}
+	}
+	if *asJSON {
+		err = writeJSONLines(c.stdout, items)
+	} else {
+		err = writeStuck(c.stdout, items, open)
+	}
+	if err != nil {
+		return exitError, err
+	}
+	if open > 0 {
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+// stuckBatches are the COMMITTING batches whose move the workflow gave up
+// on, or that are past their commit deadline.
+func stuckBatches(ctx context.Context, env *awsEnv, now time.Time) ([]stuckItem, error) {
+	committing, err := env.store.BatchesInState(ctx, migration.Committing, time.Time{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	var items []stuckItem
 	for _, b := range committing {
 		if b.Error != nil && b.Error.Code == migration.CodeMoveStalled {
 			// The workflow gave up moving it (alarm BatchesStalled); it waits for ops.
@@ -130,61 +157,54 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 			Since: b.UpdatedAt, Detail: fmt.Sprintf("COMMITTING since %s, deadline %s, moved %d of %d", b.UpdatedAt, dash(b.CommitDeadline), b.Moved, b.Total),
 			Action: "opsctl resume --migration-id " + b.MigrationID})
 	}
+	return items, nil
+}
 
+// stoppedExecutions are the state machine's FAILED, TIMED_OUT and ABORTED
+// executions (those that stopped after stoppedAfter, unless it is zero),
+// judged; with all, also those dealt with since.
+func stoppedExecutions(ctx context.Context, env *awsEnv, arn string, stoppedAfter time.Time, all bool) ([]stuckItem, error) {
+	var items []stuckItem
 	for _, status := range []sfntypes.ExecutionStatus{sfntypes.ExecutionStatusFailed, sfntypes.ExecutionStatusTimedOut, sfntypes.ExecutionStatusAborted} {
 		p := sfn.NewListExecutionsPaginator(env.sf, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn), StatusFilter: status})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return exitError, fmt.Errorf("list %s executions: %w", status, err)
+				return nil, fmt.Errorf("list %s executions: %w", status, err)
 			}
 			for _, ex := range page.Executions {
-				if *since > 0 && ex.StopDate != nil && ex.StopDate.Before(now.Add(-*since)) {
+				if !stoppedAfter.IsZero() && ex.StopDate != nil && ex.StopDate.Before(stoppedAfter) {
 					continue
 				}
 				it, err := judgeStoppedExecution(ctx, env, ex)
 				if err != nil {
-					return exitError, err
+					return nil, err
 				}
-				if it.Resolved && !*all {
+				if it.Resolved && !all {
 					continue
 				}
 				items = append(items, it)
 			}
 		}
 	}
+	return items, nil
+}
 
-	open := 0
+// writeStuck is `opsctl stuck` as a table, with the count of open items.
+func writeStuck(w io.Writer, items []stuckItem, open int) error {
+	tw := newTable(w, "KIND\tACCOUNT\tMIGRATION\tSINCE\tDETAIL\tACTION")
 	for _, it := range items {
-		if !it.Resolved {
-			open++
+		kind := it.Kind
+		if it.Resolved {
+			kind += " (resolved)"
 		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", kind, dash(it.Account), dash(it.MigrationID), dash(it.Since), it.Detail, it.Action)
 	}
-	if *asJSON {
-		for _, it := range items {
-			if err := writeJSONLine(c.stdout, it); err != nil {
-				return exitError, err
-			}
-		}
-	} else {
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tACCOUNT\tMIGRATION\tSINCE\tDETAIL\tACTION")
-		for _, it := range items {
-			kind := it.Kind
-			if it.Resolved {
-				kind += " (resolved)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", kind, dash(it.Account), dash(it.MigrationID), dash(it.Since), it.Detail, it.Action)
-		}
-		if err := tw.Flush(); err != nil {
-			return exitError, err
-		}
-		fmt.Fprintf(c.stdout, "%d stuck\n", open)
+	if err := tw.Flush(); err != nil {
+		return err
 	}
-	if open > 0 {
-		return exitFindings, nil
-	}
-	return exitOK, nil
+	fmt.Fprintf(w, "%d stuck\n", open)
+	return nil
 }
 
 // judgeStoppedExecution says what a failed, timed-out or aborted execution
