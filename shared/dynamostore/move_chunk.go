@@ -34,7 +34,7 @@ import (
 // COMMITTED state and audit event) in place of the counter, when it has room
 // (98 items or fewer), so finishing a batch costs no write of its own.
 func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
-	b, max, now := c.Batch, c.Max, c.Now
+	b, max, now := c.Batch, c.Max, c.Time()
 	if max <= 0 {
 		max = maxTransactItems - 1
 	}
@@ -81,7 +81,9 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 		group := keys[start:min(start+per, len(keys))]
 		var closing *migration.Transition
 		if c.Closing != nil && last && start+per >= len(keys) && len(group)+2+len(c.Closing.Also) <= maxTransactItems {
-			closing = c.Closing // the items, the batch, its audit events
+			t := *c.Closing // the items, the batch, its audit events; stamped as written
+			t.Audit.At = migration.Stamp(c.Time())
+			closing = &t
 		}
 		n, closed, err := s.moveItems(ctx, b, group, move, closing)
 		out.Moved += n

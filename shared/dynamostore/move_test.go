@@ -47,7 +47,9 @@ func TestLastMoveClosesTheBatch(t *testing.T) {
 			_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
 			require.NoError(t, err)
 			counter := &transitionCounter{Store: e.store}
-			m := &migration.Migrator{Store: counter, ChunkSize: 99}
+			var tick atomic.Int64 // a clock one second further at each reading
+			clock := func() time.Time { return time.Now().Add(time.Duration(tick.Add(1)) * time.Second) }
+			m := &migration.Migrator{Store: counter, ChunkSize: 99, Now: clock}
 			p, err := m.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
 			require.NoError(t, err)
 			assert.True(t, p.Done)
@@ -58,7 +60,15 @@ func TestLastMoveClosesTheBatch(t *testing.T) {
 			assert.Equal(t, migration.Committed, got.State)
 			assert.Equal(t, 3*tc.apps, got.Moved, "the counter is exact")
 			assert.Equal(t, got.Total, got.Moved)
-			assert.Len(t, auditEvents(t, e, alice, migration.EventBatchCommitted), 1, "committed once")
+			committed := auditEvents(t, e, alice, migration.EventBatchCommitted)
+			require.Len(t, committed, 1, "committed once")
+			at, err := time.Parse(time.RFC3339Nano, committed[0].At)
+			require.NoError(t, err)
+			for _, it := range e.items(t, b.TargetHolder(), b.BatchKey) {
+				moved, err := time.Parse(time.RFC3339Nano, it.MovedAt)
+				require.NoError(t, err)
+				assert.False(t, at.Before(moved), "committed at %s, after the move of %s at %s", at, it.Key, moved)
+			}
 
 			// Running the move again changes nothing.
 			again, err := m.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})

@@ -53,8 +53,7 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
 		}
-		closing.Audit.At = s.stamp()
-		res, err := s.Store.MoveChunk(ctx, Chunk{Batch: b, Max: chunk, Now: s.now(), Closing: &closing})
+		res, err := s.Store.MoveChunk(ctx, Chunk{Batch: b, Max: chunk, Clock: s.now, Closing: &closing})
 		if err != nil {
 			return Progress{}, err
 		}
@@ -63,6 +62,7 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 			break
 		}
 		if res.Done {
+			closing.Audit.At = s.stamp()
 			if err := s.close(ctx, closing); err != nil {
 				return Progress{}, err
 			}

@@ -112,10 +112,21 @@ type Transition struct {
 type Chunk struct {
 	Batch Batch
 	Max   int
-	Now   time.Time
+	// Clock tells the time of each move (movedAt) and of the closing, when
+	// it is written; nil is the system clock.
+	Clock func() time.Time
 	// Closing is the batch's COMMITTING -> COMMITTED transition, written
-	// with the move that empties the batch (one write fewer per batch).
+	// with the move that empties the batch (one write fewer per batch). Its
+	// audit event is stamped when it is written.
 	Closing *Transition
+}
+
+// Time is the chunk's clock's time.
+func (c Chunk) Time() time.Time {
+	if c.Clock == nil {
+		return time.Now().UTC()
+	}
+	return c.Clock()
 }
 
 // ChunkResult says what one MoveChunk did. Done: nothing is left to move.
