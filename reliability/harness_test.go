@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -33,6 +32,7 @@ import (
 	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 	for _, srv := range motos {
 		_ = srv.Close()
 	}
-	closeSharedStack()
+	_ = shared.Close()
 	os.Exit(code)
 }
 
@@ -156,12 +156,7 @@ func copyTable(ctx context.Context, db *dynamodb.Client, from, to string) error 
 
 func resetMoto(t testing.TB, endpoint string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint+"/moto-api/reset", nil)
-	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	stacktest.ResetMoto(t, endpoint)
 }
 
 // faultyClient is the SDK client of the code under test: the SDK's standard
@@ -183,12 +178,9 @@ func faultyClient(endpoint string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg)
 }
 
-// nopSignaller: no workflow waits on these batches (the callback path is
-// proven end to end in e2e/); a parked token would be woken here.
-type nopSignal struct{}
-
-func (nopSignal) Succeed(context.Context, string, any) error         { return nil }
-func (nopSignal) Fail(context.Context, string, string, string) error { return nil }
+// nopSignal: no workflow waits on these batches (the callback path is
+// proven end to end in e2e/).
+type nopSignal = stacktest.NopSignaller
 
 func envInt(name string, def int) int {
 	if v := os.Getenv(name); v != "" {

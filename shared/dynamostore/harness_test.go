@@ -3,9 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -47,11 +46,7 @@ type env struct {
 func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 	t.Helper()
 	ctx := context.Background()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, motoServer.Endpoint+"/moto-api/reset", nil)
-	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
+	stacktest.ResetMoto(t, motoServer.Endpoint)
 	db := dynamodb.NewFromConfig(mototest.AWSConfig(motoServer.Endpoint))
 	table, audit, err := stack.DeployTables(ctx, db, "../..")
 	require.NoError(t, err)
@@ -66,36 +61,13 @@ func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 
 // recordingSignaller stands in for Step Functions in store tests: the waits
 // themselves are proven end to end against moto's Step Functions elsewhere.
-type recordingSignaller struct {
-	mu        sync.Mutex
-	succeeded []string
-	failed    []string
-	errorType map[string]string // failed token -> error type
-}
+type recordingSignaller struct{ stacktest.RecordingSignaller }
 
-func (r *recordingSignaller) Succeed(_ context.Context, token string, _ any) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.succeeded = append(r.succeeded, token)
-	return nil
-}
+func (r *recordingSignaller) typeOf(token string) string { return r.ErrorTypeOf(token) }
 
-func (r *recordingSignaller) Fail(_ context.Context, token, errorType, _ string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = append(r.failed, token)
-	if r.errorType == nil {
-		r.errorType = map[string]string{}
-	}
-	r.errorType[token] = errorType
-	return nil
-}
+func (r *recordingSignaller) didSucceed(token string) bool { return r.DidSucceed(token) }
 
-type noStarter struct{}
-
-func (noStarter) StartExecution(context.Context, string, any) (string, error) {
-	return "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine:test", nil
-}
+type noStarter = stacktest.NopStarter
 
 // ---- snapshots -------------------------------------------------------------------
 
