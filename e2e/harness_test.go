@@ -20,6 +20,24 @@ func startStack(t *testing.T, params map[string]string, seed []byte) *stack.Stac
 	return stacktest.Start(t, stack.Options{ProjectDir: "..", Params: params, Seed: seed})
 }
 
+// demoStack is one stack (the template's defaults, the demo snapshot) shared
+// by the tests that read nothing stack-wide (logs, every execution) and
+// migrate accounts no other of them touches: carol (TestOpsMigrationWithAWSCLI),
+// dave and erin (TestOpsEdgeCases), alice (TestStalledMoveStrandsNoSibling).
+// The others keep a stack of their own: they need other parameters or seeds,
+// read all of its logs or executions, or move an account one of these moves.
+var demoStack = stacktest.Shared{Options: func() (stack.Options, error) {
+	return stack.Options{ProjectDir: ".."}, nil
+}}
+
+func TestMain(m *testing.M) { stacktest.Main(m, &demoStack) }
+
+// sharedDemoStack is demoStack, started on first use.
+func sharedDemoStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	return demoStack.Stack(t)
+}
+
 // client is a developer's HTTP client: one old-platform account, one token,
 // over the typed client (api/client) whose transport validates every answer
 // against api/openapi.yaml. Typed calls: c.API.Plan(ctx) etc.

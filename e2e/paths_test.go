@@ -135,7 +135,7 @@ func TestOneDeadlineForAllWaits(t *testing.T) {
 // still committed, and ops resume the stalled one once the cause is fixed.
 // Before, Move had no Catch: the Map failed and every sibling lost its wait.
 func TestStalledMoveStrandsNoSibling(t *testing.T) {
-	s := startStack(t, nil, nil)
+	s := sharedDemoStack(t)
 	alice := developer(t, s, "microapp", "ma-1001", "alice@example.com")
 	start := alice.do("POST", "/v1/migrations", map[string]any{}, "Idempotency-Key", "start-stall")
 	require.Equal(t, http.StatusAccepted, start.Status, start.Raw)

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
 
-	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
 	"github.com/devplatform/account-migration/local/stacktest"
@@ -18,20 +17,14 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// One moto server for the package; each test resets it and deploys the
-// template's table afresh, so tests run one at a time against real DynamoDB
-// semantics (conditions, transactions, GSIs).
-var motoServer *moto.Server
+// moto servers for the package, one per core: each test gets one to itself,
+// reset, deploys the template's table afresh and runs beside the others
+// against real DynamoDB semantics (conditions, transactions, GSIs).
+var motos stacktest.MotoPool
 
 func TestMain(m *testing.M) {
-	srv, err := moto.Start(context.Background(), moto.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
-		os.Exit(1)
-	}
-	motoServer = srv
 	code := m.Run()
-	_ = srv.Close()
+	_ = motos.Close()
 	os.Exit(code)
 }
 
@@ -45,9 +38,10 @@ type env struct {
 
 func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 	t.Helper()
+	t.Parallel() // a moto of its own: nothing here is shared with another test
 	ctx := context.Background()
-	stacktest.ResetMoto(t, motoServer.Endpoint)
-	db := dynamodb.NewFromConfig(mototest.AWSConfig(motoServer.Endpoint))
+	srv := motos.Get(t)
+	db := dynamodb.NewFromConfig(mototest.AWSConfig(srv.Endpoint))
 	table, audit, err := stack.DeployTables(ctx, db, "../..")
 	require.NoError(t, err)
 	store := dynamostore.New(db, table).WithAuditTable(audit)
