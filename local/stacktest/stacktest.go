@@ -24,14 +24,19 @@ import (
 // under projectDir: a stack without them cannot start.
 func RequireBinaries(t testing.TB, projectDir string) {
 	t.Helper()
-	boot := filepath.Join(projectDir, ".build", "ApiFunction", "bootstrap")
-	if _, err := os.Stat(boot); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
-	}
+	require.NoError(t, binariesBuilt(projectDir))
 }
 
-// Start brings a whole stack up for t on free ports (see start for the
-// retry) and stops it by its processes when t ends.
+func binariesBuilt(projectDir string) error {
+	boot := filepath.Join(projectDir, ".build", "ApiFunction", "bootstrap")
+	if _, err := os.Stat(boot); err != nil {
+		return fmt.Errorf("function binaries missing: run `make build-local` (make test does): %w", err)
+	}
+	return nil
+}
+
+// Start brings a whole stack up for t on free ports (see StartStack for
+// the retry) and stops it by its processes when t ends.
 func Start(t testing.TB, opts stack.Options) *stack.Stack {
 	t.Helper()
 	RequireBinaries(t, opts.ProjectDir)
@@ -41,9 +46,28 @@ func Start(t testing.TB, opts stack.Options) *stack.Stack {
 	return s
 }
 
-// start is stack.Start once more after a failure: on a machine shared with
-// other test runs, a free port the stack picked for an emulator can be taken
-// before it binds. A missing binary or a bad template fails both times alike.
+// StartStack is stack.Start tried up to three times: on a machine shared
+// with other runs, a free port the stack picked for an emulator can be taken
+// before it binds ("address already in use"); another start gets others. A
+// missing binary or a bad template fails every time alike; a port the caller
+// named is not retried. Programs (bench) use it too, hence no testing.TB.
+func StartStack(ctx context.Context, opts stack.Options, logf func(string, ...any)) (*stack.Stack, error) {
+	began := time.Now()
+	for attempt := 1; ; attempt++ {
+		s, err := stack.Start(ctx, opts)
+		if err == nil {
+			logf("local stack up in %s", time.Since(began).Round(time.Millisecond))
+			return s, nil
+		}
+		var port *stack.PortInUseError
+		if attempt == 3 || ctx.Err() != nil || (errors.As(err, &port) && (opts.APIPort != 0 || opts.AWSPort != 0)) {
+			return nil, err
+		}
+		logf("local stack did not start (%v); trying again", err)
+	}
+}
+
+// start is StartStack with a test's logs: discarded unless Verbose.
 func start(opts stack.Options, logf func(string, ...any)) (*stack.Stack, error) {
 	if opts.Logs == nil {
 		opts.Logs = io.Discard
@@ -51,20 +75,7 @@ func start(opts stack.Options, logf func(string, ...any)) (*stack.Stack, error) 
 	if Verbose() {
 		opts.Logs = io.MultiWriter(opts.Logs, os.Stderr)
 	}
-	began := time.Now()
-	s, err := stack.Start(context.Background(), opts)
-	if err != nil {
-		var port *stack.PortInUseError
-		if errors.As(err, &port) && (opts.APIPort != 0 || opts.AWSPort != 0) {
-			return nil, err // a port the caller named: trying again will not free it
-		}
-		logf("local stack did not start (%v); trying once more", err)
-		s, err = stack.Start(context.Background(), opts)
-	}
-	if err == nil {
-		logf("local stack up in %s", time.Since(began).Round(time.Millisecond))
-	}
-	return s, err
+	return StartStack(context.Background(), opts, logf)
 }
 
 // Verbose says whether the stack's logs also go to stderr (E2E_VERBOSE=1 or
@@ -91,11 +102,13 @@ func (sh *Shared) Stack(t testing.TB) *stack.Stack {
 	t.Helper()
 	sh.once.Do(func() {
 		opts, err := sh.Options()
+		if err == nil {
+			err = binariesBuilt(opts.ProjectDir)
+		}
 		if err != nil {
 			sh.err = err
 			return
 		}
-		RequireBinaries(t, opts.ProjectDir)
 		sh.stack, sh.err = start(opts, t.Logf)
 	})
 	require.NoError(t, sh.err, "start the shared local stack")
