@@ -84,8 +84,13 @@ check:
 browser-deps:
 	@bash e2e/console/deps.sh
 
+# go test runs -p (one per core) packages at once, in the order named: the
+# long ones (each minutes: a soak, whole-stack flows) go first so that no core
+# sits idle at the end waiting for one that started last. ./... adds the rest
+# (a package named twice runs once).
+SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./e2e/console/ ./api/ ./local/stack/
 test: build-local lint browser-deps
-	$(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS) ./...
 
 clean:
 	rm -rf $(LOCAL_BUILD) .aws-sam

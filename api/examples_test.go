@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"github.com/devplatform/account-migration/api"
 	"github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the examples of api/openapi.yaml from the answers of the local stack")
@@ -56,14 +56,9 @@ func TestSpecExamplesValidate(t *testing.T) {
 // spec on the way (the client's transport); the answers are the spec's
 // examples, and with -update they are written into it.
 func TestExamplesFromTheStack(t *testing.T) {
-	if _, err := os.Stat("../.build/ApiFunction/bootstrap"); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
-	}
 	doc, err := client.LoadSpec(api.OpenAPI, !*update)
 	require.NoError(t, err)
-	s, err := stack.Start(context.Background(), stack.Options{ProjectDir: "..", Logs: io.Discard})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	s := stacktest.Start(t, stack.Options{ProjectDir: ".."})
 
 	hc := &http.Client{Transport: client.NewValidatorOf(doc, nil, func(err error) { t.Error(err) })}
 	tok, err := s.Token("microapp", "ma-1001", "alice@example.com")

@@ -64,7 +64,7 @@ func TestDeveloperMigratesThroughHTTP(t *testing.T) {
 	// Nothing proceeds before the agreement (rule 6).
 	early := alice.do("POST", base+"/commit", map[string]any{"confirm": true})
 	assert.Equal(t, http.StatusConflict, early.Status)
-	assert.Equal(t, "WRONG_STEP", early.code())
+	assert.Equal(t, "WRONG_STEP", early.Code())
 	notViewed := alice.do("POST", base+"/agreement", map[string]any{"version": "2026-11-01", "sha256": "x"})
 	assert.Equal(t, http.StatusConflict, notViewed.Status)
 
@@ -78,7 +78,7 @@ func TestDeveloperMigratesThroughHTTP(t *testing.T) {
 	ag := alice.do("GET", "/v1/agreement", nil)
 	require.Equal(t, http.StatusOK, ag.Status)
 	wrong := alice.do("POST", base+"/agreement", map[string]any{"version": ag.Body["version"], "sha256": "0000"})
-	assert.Equal(t, "AGREEMENT_VERSION_MISMATCH", wrong.code())
+	assert.Equal(t, "AGREEMENT_VERSION_MISMATCH", wrong.Code())
 	acc := alice.do("POST", base+"/agreement", map[string]any{"version": ag.Body["version"], "sha256": ag.Body["sha256"]})
 	require.Equal(t, http.StatusOK, acc.Status, acc.Raw)
 	assert.Equal(t, "AWAITING_TARGET", acc.Body["state"])
@@ -92,7 +92,7 @@ func TestDeveloperMigratesThroughHTTP(t *testing.T) {
 	assert.Equal(t, []string{"dev-alice-1"}, existing, "only onboarded accounts of her login holding no other subject (rule 8)")
 	bad := alice.do("PUT", base+"/target", map[string]any{"mode": "existing", "accountId": "dev-alice-3"})
 	assert.Equal(t, http.StatusUnprocessableEntity, bad.Status)
-	assert.Equal(t, "TARGET_NOT_ELIGIBLE", bad.code())
+	assert.Equal(t, "TARGET_NOT_ELIGIBLE", bad.Code())
 	sel := alice.do("PUT", base+"/target", map[string]any{"mode": "existing", "accountId": "dev-alice-1"})
 	require.Equal(t, http.StatusOK, sel.Status, sel.Raw)
 

@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,32 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
 // logBuffer collects the stack's logs (every function's stdout) for a test
 // to read while the stack runs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if os.Getenv("E2E_VERBOSE") != "" {
-		os.Stderr.Write(p)
-	}
-	return b.buf.Write(p)
-}
+type logBuffer struct{ stacktest.LogBuffer }
 
 // jsonLines returns the JSON object lines of the functions whose logical id
 // starts with one of prefixes (the pools prefix each line "[<Id>#<n>] ").
 func (b *logBuffer) jsonLines(prefixes ...string) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
@@ -67,14 +50,8 @@ func (b *logBuffer) jsonLines(prefixes ...string) []map[string]any {
 
 func startStackWithLogs(t *testing.T, params map[string]string) (*stack.Stack, *logBuffer) {
 	t.Helper()
-	if _, err := os.Stat("../.build/ApiFunction/bootstrap"); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
-	}
 	logs := &logBuffer{}
-	s, err := stack.Start(context.Background(), stack.Options{ProjectDir: "..", Params: params, Logs: logs})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
-	return s, logs
+	return stacktest.Start(t, stack.Options{ProjectDir: "..", Params: params, Logs: logs}), logs
 }
 
 // carolOps is the ops input of TestOpsMigrationWithAWSCLI: three batches,

@@ -44,7 +44,7 @@ func output(t *testing.T, exec map[string]any) execOutput {
 // §3): agreement, targets and confirmation pre-recorded, nothing waits.
 // Apps go to developer, services and the provider identity to partner (rule 5).
 func TestOpsMigrationWithAWSCLI(t *testing.T) {
-	s := startStack(t, nil, nil)
+	s := sharedDemoStack(t)
 	in := map[string]any{
 		"source":      map[string]any{"platform": "douyin_open_legacy", "accountId": "dl-3003"},
 		"requestedBy": "ops:alice",
@@ -84,7 +84,7 @@ func TestOpsMigrationWithAWSCLI(t *testing.T) {
 // 1); a second execution for an account with an active migration starts
 // nothing and names the active one.
 func TestOpsEdgeCases(t *testing.T) {
-	s := startStack(t, nil, nil)
+	s := sharedDemoStack(t)
 	dave := awsCLI(t, s, "stepfunctions", "start-execution", "--state-machine-arn", s.StateMachineARN, "--name", "ops-dave",
 		"--input", inputFile(t, map[string]any{"source": map[string]any{"platform": "third_party", "accountId": "tp-4004"}, "requestedBy": "ops:bob"}))
 	assert.Equal(t, "NO_MIGRATION_NEEDED", output(t, waitExecution(t, s, str(dave["executionArn"]), 60*time.Second)).State)

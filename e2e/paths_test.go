@@ -135,7 +135,7 @@ func TestOneDeadlineForAllWaits(t *testing.T) {
 // still committed, and ops resume the stalled one once the cause is fixed.
 // Before, Move had no Catch: the Map failed and every sibling lost its wait.
 func TestStalledMoveStrandsNoSibling(t *testing.T) {
-	s := startStack(t, nil, nil)
+	s := sharedDemoStack(t)
 	alice := developer(t, s, "microapp", "ma-1001", "alice@example.com")
 	start := alice.do("POST", "/v1/migrations", map[string]any{}, "Idempotency-Key", "start-stall")
 	require.Equal(t, http.StatusAccepted, start.Status, start.Raw)
@@ -204,7 +204,7 @@ func TestTakenTargetIsChosenAgainThroughTheWorkflow(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, alice.do("POST", base("subj-acme/developer")+"/commit", map[string]any{"confirm": true}).Status)
 	taken := alice.do("POST", base("subj-bright/developer")+"/commit", map[string]any{"confirm": true}, "Idempotency-Key", "commit-bright-1")
 	require.Equal(t, http.StatusUnprocessableEntity, taken.Status, taken.Raw)
-	assert.Equal(t, "TARGET_NOT_ELIGIBLE", taken.code())
+	assert.Equal(t, "TARGET_NOT_ELIGIBLE", taken.Code())
 	bright := alice.batchState(mid, "subj-bright/developer")
 	assert.Equal(t, "AWAITING_TARGET", bright["state"])
 	assert.Equal(t, "TARGET_NOT_ELIGIBLE", obj(bright["lastRefusal"])["code"], "the status says why")

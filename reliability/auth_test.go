@@ -136,7 +136,7 @@ func TestTokensTheAuthorizerRefuses(t *testing.T) {
 					want, code = http.StatusForbidden, "FORBIDDEN"
 				}
 				assert.Equal(t, want, r.Status, "%s %s: %s", route.method, route.path, r.Raw)
-				assert.Equal(t, code, r.code(), r.Raw)
+				assert.Equal(t, code, r.Code(), r.Raw)
 			}
 		})
 	}
@@ -152,7 +152,7 @@ func TestOpsRouteNeedsItsScope(t *testing.T) {
 	for _, scopes := range [][]string{nil, {"migration"}, {"migration:opsx"}, {"MIGRATION:OPS"}, {"migration:ops:read"}, {"openid", "profile"}} {
 		r := send(t, s, "GET", path, token(t, s, "microapp", "ma-2002", "bob@example.com", scopes...), nil)
 		assert.Equal(t, http.StatusForbidden, r.Status, "scopes %v: %s", scopes, r.Raw)
-		assert.Equal(t, "FORBIDDEN", r.code())
+		assert.Equal(t, "FORBIDDEN", r.Code())
 		assert.NotContains(t, r.Raw, "ma-1001\"", "nothing of the account leaks")
 	}
 	ops := send(t, s, "GET", path, token(t, s, "microapp", "ma-2002", "bob@example.com", "openid", httpapi.OpsScope), nil)
@@ -191,7 +191,7 @@ func TestAnotherAccountsMigrationIsNotFound(t *testing.T) {
 					sendJSON(t, s, "POST", base+"/commit", tok, map[string]bool{"confirm": true}, "Idempotency-Key", "z-"+bid),
 				} {
 					assert.Equal(t, http.StatusNotFound, r.Status, r.Raw)
-					assert.Equal(t, "NOT_FOUND", r.code(), r.Raw)
+					assert.Equal(t, "NOT_FOUND", r.Code(), r.Raw)
 				}
 			}
 			// The login that owns a target account is the stored one, never

@@ -15,10 +15,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -40,38 +39,27 @@ import (
 const projectDir = ".."
 
 // moto servers for the store-level tests of the package, started on first
-// use. Tests here run one at a time; each resets the servers it uses and
-// deploys its tables anew.
-var (
-	motoMu sync.Mutex
-	motos  []*moto.Server
-)
+// use, as many as the soak spreads its tables over (SOAK_MOTOS). Tests here
+// run one at a time; each gets the servers it uses reset and deploys its
+// tables anew.
+var motos = stacktest.MotoPool{Size: max(2, envInt("SOAK_MOTOS", 2))}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, srv := range motos {
-		_ = srv.Close()
-	}
-	closeSharedStack()
+	_ = motos.Close()
+	_ = shared.Close()
 	os.Exit(code)
 }
 
-// motoServers returns n running moto servers. moto serves requests on one
-// core (Python), so a long run spreads its tables over two.
+// motoServers lends the test n moto servers, reset. moto serves requests on
+// one core (Python), so a long run spreads its tables over two.
 func motoServers(t testing.TB, n int) []*moto.Server {
 	t.Helper()
-	motoMu.Lock()
-	defer motoMu.Unlock()
-	for len(motos) < n {
-		opts := moto.Options{}
-		if os.Getenv("MOTO_VERBOSE") != "" {
-			opts.Stdout, opts.Stderr = os.Stderr, os.Stderr
-		}
-		srv, err := moto.Start(context.Background(), opts)
-		require.NoError(t, err, "start moto")
-		motos = append(motos, srv)
+	var out []*moto.Server
+	for range n {
+		out = append(out, motos.Get(t))
 	}
-	return motos[:n]
+	return out
 }
 
 // world is one table behind a fault proxy: the code under test talks through
@@ -100,7 +88,6 @@ func newBackends(t testing.TB, n int, seed uint64) []*backend {
 	ctx := context.Background()
 	var out []*backend
 	for i, srv := range motoServers(t, n) {
-		resetMoto(t, srv.Endpoint)
 		clean := dynamodb.NewFromConfig(mototest.AWSConfig(srv.Endpoint))
 		table, err := stack.DeployTable(ctx, clean, projectDir)
 		require.NoError(t, err)
@@ -154,16 +141,6 @@ func copyTable(ctx context.Context, db *dynamodb.Client, from, to string) error 
 	return err
 }
 
-func resetMoto(t testing.TB, endpoint string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint+"/moto-api/reset", nil)
-	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
-}
-
 // faultyClient is the SDK client of the code under test: the SDK's standard
 // retryer as the functions have it (so an ambiguous write is resent by the SDK
 // itself, and moto, which ignores ClientRequestToken, applies the resend
@@ -183,12 +160,9 @@ func faultyClient(endpoint string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg)
 }
 
-// nopSignaller: no workflow waits on these batches (the callback path is
-// proven end to end in e2e/); a parked token would be woken here.
-type nopSignal struct{}
-
-func (nopSignal) Succeed(context.Context, string, any) error         { return nil }
-func (nopSignal) Fail(context.Context, string, string, string) error { return nil }
+// nopSignal: no workflow waits on these batches (the callback path is
+// proven end to end in e2e/).
+type nopSignal = stacktest.NopSignaller
 
 func envInt(name string, def int) int {
 	if v := os.Getenv(name); v != "" {

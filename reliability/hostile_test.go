@@ -109,7 +109,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 			r := send(t, s, c.method, c.path, alice, c.body, c.headers...)
 			assert.Equal(t, c.status, r.Status, "%s %s: %s", c.method, c.path, truncate(r.Raw, 300))
 			if c.code != "" {
-				assert.Equal(t, c.code, r.code(), truncate(r.Raw, 300))
+				assert.Equal(t, c.code, r.Code(), truncate(r.Raw, 300))
 			}
 			assert.NotContains(t, r.Raw, "panic", "no internals leak")
 			assert.NotContains(t, r.Raw, "goroutine")

@@ -1,29 +1,25 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
-	apiclient "github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 )
 
 // The HTTP tests share one local stack (moto, every function under the
@@ -31,97 +27,33 @@ import (
 // on first use with the most verbose log level. Everything it and the
 // functions log is kept, so a test can look for secrets in it.
 var (
-	stackOnce sync.Once
-	stackRun  *stack.Stack
-	stackErr  error
-	stackLogs = &logBuffer{}
-)
-
-// logBuffer keeps every log line of the stack, its functions and this
-// process; safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func sharedStack(t *testing.T) *stack.Stack {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(projectDir, ".build", "ApiFunction", "bootstrap")); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
-	}
-	stackOnce.Do(func() {
+	stackLogs = &stacktest.LogBuffer{}
+	shared    = stacktest.Shared{Options: func() (stack.Options, error) {
 		var logs io.Writer = stackLogs
-		if os.Getenv("E2E_VERBOSE") != "" {
+		if stacktest.Verbose() {
 			logs = io.MultiWriter(stackLogs, os.Stderr)
 		}
 		// The local HTTP API logs through this process's default logger.
 		slog.SetDefault(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-		stackRun, stackErr = stack.Start(context.Background(), stack.Options{ProjectDir: projectDir, Logs: logs,
-			Params: map[string]string{"LogLevel": "DEBUG"}})
-	})
-	require.NoError(t, stackErr, "start the local stack")
-	return stackRun
-}
+		return stack.Options{ProjectDir: projectDir, Logs: stackLogs, Params: map[string]string{"LogLevel": "DEBUG"}}, nil
+	}}
+)
 
-// closeSharedStack stops the stack (TestMain calls it). A test that panics
-// kills the binary before TestMain can, so tests here assert rather than
-// assume the shape of an answer.
-func closeSharedStack() {
-	if stackRun != nil {
-		_ = stackRun.Close()
-	}
+func sharedStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	return shared.Stack(t)
 }
 
 // ---- HTTP ---------------------------------------------------------------------------
 
-type reply struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    string
-}
-
-func (r reply) code() string {
-	e, _ := r.Body["error"].(map[string]any)
-	s, _ := e["code"].(string)
-	return s
-}
+type reply = stacktest.Response
 
 // send makes one raw request: the body and headers exactly as given, through
 // the typed client's raw Do, whose transport validates every answer against
 // api/openapi.yaml (hostile requests included: their refusals are part of it).
 func send(t *testing.T, s *stack.Stack, method, path, token string, body []byte, headers ...string) reply {
 	t.Helper()
-	var opts []apiclient.Option
-	for i := 0; i+1 < len(headers); i += 2 {
-		opts = append(opts, apiclient.WithHeader(headers[i], headers[i+1]))
-	}
-	res, err := apiclient.New(s.APIURL, token, specChecked(t)).Do(context.Background(), method, path, body, opts...)
-	require.NoError(t, err)
-	out := reply{Status: res.Status, Header: res.Header, Raw: string(res.Body)}
-	_ = json.Unmarshal(res.Body, &out.Body)
-	return out
-}
-
-// specChecked is an HTTP client that fails t on any answer the spec does not
-// describe.
-func specChecked(t *testing.T) *http.Client {
-	t.Helper()
-	hc, err := apiclient.ValidatingHTTPClient(func(err error) { t.Error(err) })
-	require.NoError(t, err)
-	return hc
+	return stacktest.WithToken(t, s, token).Send(method, path, body, headers...)
 }
 
 // sendJSON sends v as an application/json body.
@@ -138,9 +70,7 @@ func sendJSON(t *testing.T, s *stack.Stack, method, path, token string, v any, h
 
 func token(t *testing.T, s *stack.Stack, platform, accountID, login string, scopes ...string) string {
 	t.Helper()
-	tok, err := s.Token(platform, accountID, login, scopes...)
-	require.NoError(t, err)
-	return tok
+	return stacktest.Token(t, s, platform, accountID, login, scopes...)
 }
 
 // ---- state ----------------------------------------------------------------------
@@ -155,7 +85,7 @@ type stackState struct {
 func readStackState(t *testing.T, s *stack.Stack) stackState {
 	t.Helper()
 	ctx := context.Background()
-	cfg := aws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(s.AWSEndpoint)}
+	cfg := stacktest.AWSConfig(s)
 	var st stackState
 	p := dynamodb.NewScanPaginator(dynamodb.NewFromConfig(cfg), &dynamodb.ScanInput{TableName: aws.String(s.TableName), ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/devplatform/account-migration/local/demo"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 )
 
 const projectDir = "../.."
@@ -82,13 +83,7 @@ func snapshot(t *testing.T) []byte {
 
 func startStack(t *testing.T) *stack.Stack {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(projectDir, ".build/ApiFunction/bootstrap")); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` (make test does): %v", err)
-	}
-	s, err := stack.Start(context.Background(), stack.Options{ProjectDir: projectDir, Seed: snapshot(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
-	return s
+	return stacktest.Start(t, stack.Options{ProjectDir: projectDir, Seed: snapshot(t)})
 }
 
 // shotDir is where screenshots go: docs/console with UPDATE_SCREENSHOTS=1,

@@ -21,6 +21,7 @@ import (
 	"github.com/devplatform/account-migration/local/internal/cfn"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 )
 
 // testASL exercises what the real definition relies on: a direct-ARN task,
@@ -113,18 +114,7 @@ func start(t *testing.T, opts stack.Options) *stack.Stack {
 	if testing.Verbose() && os.Getenv("STACK_LOGS") != "" {
 		opts.Logs = &lockedLog{t: t}
 	}
-	began := time.Now()
-	s, err := stack.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("stack.Start took %s", time.Since(began).Round(time.Millisecond))
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return stacktest.Start(t, opts)
 }
 
 func get(t *testing.T, url, token string) (int, map[string]any) {
@@ -146,20 +136,7 @@ func get(t *testing.T, url, token string) (int, map[string]any) {
 
 func waitExecution(t *testing.T, sf *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		d, err := sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Status != sfntypes.ExecutionStatusRunning {
-			return d
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still running after 60s", arn)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return stacktest.WaitExecution(t, sf, arn, 60*time.Second)
 }
 
 // TestStackWithEchoFunctions runs the real template with every function

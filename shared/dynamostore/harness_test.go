@@ -3,36 +3,28 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
 
-	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// One moto server for the package; each test resets it and deploys the
-// template's table afresh, so tests run one at a time against real DynamoDB
-// semantics (conditions, transactions, GSIs).
-var motoServer *moto.Server
+// moto servers for the package, one per core: each test gets one to itself,
+// reset, deploys the template's table afresh and runs beside the others
+// against real DynamoDB semantics (conditions, transactions, GSIs).
+var motos stacktest.MotoPool
 
 func TestMain(m *testing.M) {
-	srv, err := moto.Start(context.Background(), moto.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start moto:", err)
-		os.Exit(1)
-	}
-	motoServer = srv
 	code := m.Run()
-	_ = srv.Close()
+	_ = motos.Close()
 	os.Exit(code)
 }
 
@@ -46,13 +38,10 @@ type env struct {
 
 func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 	t.Helper()
+	t.Parallel() // a moto of its own: nothing here is shared with another test
 	ctx := context.Background()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, motoServer.Endpoint+"/moto-api/reset", nil)
-	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
-	db := dynamodb.NewFromConfig(mototest.AWSConfig(motoServer.Endpoint))
+	srv := motos.Get(t)
+	db := dynamodb.NewFromConfig(mototest.AWSConfig(srv.Endpoint))
 	table, audit, err := stack.DeployTables(ctx, db, "../..")
 	require.NoError(t, err)
 	store := dynamostore.New(db, table).WithAuditTable(audit)
@@ -66,36 +55,13 @@ func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 
 // recordingSignaller stands in for Step Functions in store tests: the waits
 // themselves are proven end to end against moto's Step Functions elsewhere.
-type recordingSignaller struct {
-	mu        sync.Mutex
-	succeeded []string
-	failed    []string
-	errorType map[string]string // failed token -> error type
-}
+type recordingSignaller struct{ stacktest.RecordingSignaller }
 
-func (r *recordingSignaller) Succeed(_ context.Context, token string, _ any) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.succeeded = append(r.succeeded, token)
-	return nil
-}
+func (r *recordingSignaller) typeOf(token string) string { return r.ErrorTypeOf(token) }
 
-func (r *recordingSignaller) Fail(_ context.Context, token, errorType, _ string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = append(r.failed, token)
-	if r.errorType == nil {
-		r.errorType = map[string]string{}
-	}
-	r.errorType[token] = errorType
-	return nil
-}
+func (r *recordingSignaller) didSucceed(token string) bool { return r.DidSucceed(token) }
 
-type noStarter struct{}
-
-func (noStarter) StartExecution(context.Context, string, any) (string, error) {
-	return "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine:test", nil
-}
+type noStarter = stacktest.NopStarter
 
 // ---- snapshots -------------------------------------------------------------------
 

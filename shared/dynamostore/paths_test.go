@@ -19,23 +19,6 @@ import (
 
 // Issue 9's less-travelled paths of the one-way commit (items 5, 7, 11-14).
 
-func (r *recordingSignaller) typeOf(token string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.errorType[token]
-}
-
-func (r *recordingSignaller) didSucceed(token string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, t := range r.succeeded {
-		if t == token {
-			return true
-		}
-	}
-	return false
-}
-
 func (e *env) batchByKey(t *testing.T, migrationID, key string) migration.Batch {
 	t.Helper()
 	bs, err := e.store.Batches(e.ctx, migrationID)

@@ -6,42 +6,21 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 	"github.com/devplatform/account-migration/shared/waiting"
 )
-
-// syncBuffer collects the stack's logs, written from many emulators at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestProbeOnTheStackSeesAnOldWait runs the probe as deployed: the whole
 // template on the local stack, a developer migration parked on its
@@ -52,23 +31,17 @@ func TestProbeOnTheStackSeesAnOldWait(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole local stack: skipped with -short (make check)")
 	}
-	if _, err := os.Stat("../../.build/WaitingProbeFunction/bootstrap"); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` first (make test does): %v", err)
-	}
-	logs := &syncBuffer{}
+	logs := &stacktest.LogBuffer{}
 	ctx := context.Background()
-	s, err := stack.Start(ctx, stack.Options{ProjectDir: "../..", Logs: logs, PoolSize: 1})
-	require.NoError(t, err)
-	defer s.Close()
-	cfg := mototest.AWSConfig(s.AWSEndpoint)
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), s.TableName)
+	s := stacktest.Start(t, stack.Options{ProjectDir: "../..", Logs: logs, PoolSize: 1})
+	store := dynamostore.New(stacktest.DynamoDB(s), s.TableName)
 
 	empty := invokeProbe(t, s, time.Time{})
 	assert.Zero(t, empty.OldestAgeSeconds, "nothing waits yet")
 
 	const name = "probe-old-wait"
 	in := `{"source":{"platform":"microapp","accountId":"ma-1001"},"requestedBy":"ops:probe-test"}`
-	_, err = sfn.NewFromConfig(cfg).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN),
+	_, err := stacktest.SFN(s).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN),
 		Name: aws.String(name), Input: aws.String(in)})
 	require.NoError(t, err)
 	parked := parkedBatch(t, store, name)
@@ -112,19 +85,19 @@ func invokeProbe(t *testing.T, s *stack.Stack, at time.Time) waiting.Report {
 // the workflow's token parked.
 func parkedBatch(t *testing.T, store *dynamostore.Store, migrationID string) migration.Batch {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+	var parked migration.Batch
+	stacktest.Eventually(t, time.Minute, "migration "+migrationID+" to park its agreement wait", func() bool {
 		bs, err := store.Batches(context.Background(), migrationID)
 		require.NoError(t, err)
 		for _, b := range bs {
 			if b.State == migration.AwaitingAgreement && b.Tokens[migration.StepAgreement] != "" {
-				return b
+				parked = b
+				return true
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("migration %s never parked its agreement wait", migrationID)
-	return migration.Batch{}
+		return false
+	})
+	return parked
 }
 
 // publishedAges are the OldestWaitingAgeSeconds values of the probe's EMF

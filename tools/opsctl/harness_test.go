@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,8 +18,8 @@ import (
 
 	apiclient "github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/local/demo"
-	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -31,54 +29,20 @@ import (
 // demo snapshot plus a cohort of small accounts. Each test works on accounts
 // of its own, so they do not disturb each other; the stack starts on first
 // use, so the unit tests need none.
-var shared struct {
-	once  sync.Once
-	stack *stack.Stack
-	err   error
-}
+var shared = stacktest.Shared{Options: func() (stack.Options, error) {
+	seed, err := cohortSeed(cohortSize)
+	return stack.Options{ProjectDir: "../..", Seed: seed}, err
+}}
 
 // cohortSize is how many small accounts the seed holds for the bulk test.
 const cohortSize = 200
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.stack != nil {
-		if err := shared.stack.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop the local stack:", err)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stacktest.Main(m, &shared) }
 
 // localStack returns the shared stack, starting it the first time.
 func localStack(t *testing.T) *stack.Stack {
 	t.Helper()
-	if _, err := os.Stat("../../.build/ApiFunction/bootstrap"); err != nil {
-		t.Fatalf("function binaries missing: run `make build-local` first (make test does): %v", err)
-	}
-	shared.once.Do(func() {
-		seed, err := cohortSeed(cohortSize)
-		if err != nil {
-			shared.err = err
-			return
-		}
-		var logs io.Writer = io.Discard
-		if os.Getenv("OPSCTL_VERBOSE") != "" {
-			logs = os.Stderr
-		}
-		began := time.Now()
-		opts := stack.Options{ProjectDir: "../..", Seed: seed, Logs: logs}
-		shared.stack, shared.err = stack.Start(context.Background(), opts)
-		if shared.err != nil {
-			// On a machine shared with other test runs, a free port the stack
-			// picked for an emulator can be taken before it binds; once more.
-			t.Logf("local stack did not start (%v); trying once more", shared.err)
-			shared.stack, shared.err = stack.Start(context.Background(), opts)
-		}
-		t.Logf("local stack up in %s", time.Since(began).Round(time.Millisecond))
-	})
-	require.NoError(t, shared.err, "start the local stack")
-	return shared.stack
+	return shared.Stack(t)
 }
 
 // cohortSeed is the demo snapshot plus n accounts ma-c000..., each holding one
@@ -125,9 +89,8 @@ type clients struct {
 }
 
 func awsClients(s *stack.Stack) clients {
-	cfg := mototest.AWSConfig(s.AWSEndpoint)
-	db := dynamodb.NewFromConfig(cfg)
-	return clients{db: db, sf: sfn.NewFromConfig(cfg), store: dynamostore.New(db, s.TableName).WithAuditTable(s.AuditTableName)}
+	db := stacktest.DynamoDB(s)
+	return clients{db: db, sf: stacktest.SFN(s), store: dynamostore.New(db, s.TableName).WithAuditTable(s.AuditTableName)}
 }
 
 // importAccounts loads more small accounts into a running stack, as the ops
@@ -166,14 +129,7 @@ func startExecution(t *testing.T, s *stack.Stack, c clients, name string, input 
 // waitExecution polls until the execution has ended and returns its status.
 func waitExecution(t *testing.T, c clients, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	var last *sfn.DescribeExecutionOutput
-	eventually(t, within, "execution "+arn+" to end", func() bool {
-		out, err := c.sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		require.NoError(t, err)
-		last = out
-		return out.Status != "RUNNING"
-	})
-	return last
+	return stacktest.WaitExecution(t, c.sf, arn, within)
 }
 
 // batchIn waits until the migration has a batch in state (with the
@@ -201,13 +157,7 @@ func batchIn(t *testing.T, c clients, migrationID string, state migration.BatchS
 // runs on its own, so tests wait for a state, never for a fixed time.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	stacktest.Eventually(t, within, what, cond)
 }
 
 // developer is a developer's HTTP client on the stack's API: the typed client,
@@ -219,11 +169,7 @@ type developer struct {
 
 func newDeveloper(t *testing.T, s *stack.Stack, platform, accountID, login string) *developer {
 	t.Helper()
-	tok, err := s.Token(platform, accountID, login)
-	require.NoError(t, err)
-	hc, err := apiclient.ValidatingHTTPClient(func(err error) { t.Error(err) })
-	require.NoError(t, err)
-	c := apiclient.New(s.APIURL, tok, hc)
+	c := stacktest.Developer(t, s, platform, accountID, login).API
 	c.Header.Set("User-Agent", "opsctl-test-browser/1.0")
 	return &developer{t: t, api: c}
 }

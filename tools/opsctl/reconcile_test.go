@@ -14,17 +14,11 @@ import (
 	"github.com/devplatform/account-migration/local/demo"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 	"github.com/devplatform/account-migration/shared/reconcile"
 )
-
-// quietSignaller stands in for Step Functions: no workflow runs here, the
-// batch is driven through the domain directly.
-type quietSignaller struct{}
-
-func (quietSignaller) Succeed(context.Context, string, any) error         { return nil }
-func (quietSignaller) Fail(context.Context, string, string, string) error { return nil }
 
 // The demo table after a real commit reconciles clean (exit 0); one item
 // moved by hand to another target account is reported by kind and id, and
@@ -40,7 +34,7 @@ func TestReconcileExitsNonZeroOnViolation(t *testing.T) {
 	store := dynamostore.New(db, table).WithAuditTable(audit)
 	require.NoError(t, store.ImportSnapshot(ctx, snap))
 
-	m := &migration.Migrator{Store: store, Signal: quietSignaller{}}
+	m := &migration.Migrator{Store: store, Signal: stacktest.NopSignaller{}}
 	alice := migration.AccountRef{Platform: "microapp", ID: "ma-1001"}
 	res, err := m.Begin(ctx, migration.BeginInput{MigrationID: "m-reconcile", Source: alice, RequestedBy: "test", BatchKeys: []string{"subj-acme/developer"}})
 	require.NoError(t, err)
