@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -115,7 +116,7 @@ func (e env) profileMove(ctx context.Context, w workload, pprofPath string) (mov
 	defer s.Close()
 	api := &timedAPI{API: s.db}
 	store := dynamostore.New(api, s.TableName)
-	m := &migration.Migrator{Store: store, Signal: noSignal{}, ChunkSize: 99}
+	m := &migration.Migrator{Store: store, Signal: stacktest.NopSignaller{}, ChunkSize: 99}
 	b, err := readyBatch(ctx, m, w)
 	if err != nil {
 		return p, err
@@ -172,11 +173,6 @@ func readyBatch(ctx context.Context, m *migration.Migrator, w workload) (migrati
 	}
 	return m.SelectTarget(ctx, w.Source, res.MigrationID, res.BatchIDs[0], migration.Target{Mode: migration.TargetModeNew})
 }
-
-type noSignal struct{}
-
-func (noSignal) Succeed(context.Context, string, any) error         { return nil }
-func (noSignal) Fail(context.Context, string, string, string) error { return nil }
 
 // processCPU is this process's user+system CPU time so far.
 func processCPU() time.Duration {

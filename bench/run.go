@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/devplatform/account-migration/bench/costmodel"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -45,26 +45,12 @@ func (e env) start(ctx context.Context, seed []byte, pool int) (*localStack, err
 	if pool == 0 {
 		pool = e.poolSize
 	}
-	var s *stack.Stack
-	var err error
-	// The stack picks its emulators' ports by asking the kernel for free ones
-	// and binding them later; now and then another process takes one in
-	// between ("bind: address already in use"). A second start gets others.
-	for attempt := 1; ; attempt++ {
-		s, err = stack.Start(ctx, stack.Options{ProjectDir: e.projectDir, Seed: seed, Logs: e.logs, PoolSize: pool})
-		if err == nil {
-			break
-		}
-		if attempt == 3 || ctx.Err() != nil {
-			return nil, err
-		}
-		slog.Warn("stack start failed; trying again", "attempt", attempt, "err", err)
+	s, err := stacktest.StartStack(ctx, stack.Options{ProjectDir: e.projectDir, Seed: seed, Logs: e.logs, PoolSize: pool},
+		func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) })
+	if err != nil {
+		return nil, err
 	}
-	cfg := aws.Config{
-		Region:       s.Region,
-		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		BaseEndpoint: aws.String(s.AWSEndpoint),
-	}
+	cfg := stacktest.AWSConfig(s)
 	return &localStack{Stack: s, db: dynamodb.NewFromConfig(cfg), sf: sfn.NewFromConfig(cfg),
 		rec: recorder{endpoint: s.AWSEndpoint, client: &http.Client{Timeout: time.Minute}}}, nil
 }
