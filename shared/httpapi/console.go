@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -21,7 +22,10 @@ var consoleFiles embed.FS
 // ConsoleRoute is the route key the console is served on (no authorizer).
 const ConsoleRoute = "GET /"
 
-var consolePage = buildConsole()
+// consolePage is built on the first GET /, not at init: every function links
+// this package (through the store's idempotency records), and compressing
+// the page cost each one ~7 ms of its cold start.
+var consolePage = sync.OnceValue(buildConsole)
 
 type consoleDoc struct {
 	html, gz []byte
@@ -54,13 +58,13 @@ func buildConsole() consoleDoc {
 }
 
 // ConsoleHTML is the page as served uncompressed (tests measure its weight).
-func ConsoleHTML() []byte { return consolePage.html }
+func ConsoleHTML() []byte { return consolePage().html }
 
 // serveConsole answers GET / with the page, gzipped when the browser takes it.
 func serveConsole(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	h := map[string]string{
 		"content-type":            "text/html; charset=utf-8",
-		"content-security-policy": consolePage.csp,
+		"content-security-policy": consolePage().csp,
 		"x-content-type-options":  "nosniff",
 		"referrer-policy":         "no-referrer",
 		"cache-control":           "no-cache",
@@ -69,7 +73,7 @@ func serveConsole(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResp
 	if strings.Contains(header(ev, "accept-encoding"), "gzip") {
 		h["content-encoding"] = "gzip"
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: h, IsBase64Encoded: true,
-			Body: base64.StdEncoding.EncodeToString(consolePage.gz)}
+			Body: base64.StdEncoding.EncodeToString(consolePage().gz)}
 	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: h, Body: string(consolePage.html)}
+	return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: h, Body: string(consolePage().html)}
 }
