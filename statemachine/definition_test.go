@@ -102,7 +102,11 @@ func TestDefinitions(t *testing.T) {
 	}
 }
 
-var transientLambdaErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+// transientLambdaErrors are retried by every Lambda task: the service's own
+// hiccups, and a function that timed out or crashed (every step is safe to run
+// again; a wait that timed out under load must not fail its batch).
+var transientLambdaErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
+	"Sandbox.Timedout", "Runtime.ExitError"}
 
 // checkScope checks one States block (the top level, or a Map's processor).
 func checkScope(t *testing.T, scope string, block map[string]any) {
