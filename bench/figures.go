@@ -88,7 +88,7 @@ func costFigures(runs []commitRun) []figure {
 		per := func(n int) float64 { return float64(n) / float64(c.Batches) }
 		figs = append(figs,
 			figure{Section: secCost, Name: "transitions_per_batch_" + tag, Label: what + ": state transitions per batch",
-				Value: per(c.History.Transitions), Unit: "transitions", Target: "≤ 12", Met: met(per(c.History.Transitions) <= 12),
+				Value: per(c.History.Transitions), Unit: "transitions", Target: "≤ 10", Met: met(per(c.History.Transitions) <= 10),
 				Note: fmt.Sprintf("%d in all; %d per batch in the Map, %d for the migration itself", c.History.Transitions, mapStates(c.History)/c.Batches, c.History.Transitions-mapStates(c.History))},
 			figure{Section: secCost, Name: "lambda_invocations_per_batch_" + tag, Label: what + ": Lambda invocations per batch",
 				Value: per(c.History.Invocations), Unit: "invocations", Note: fmt.Sprintf("%d in all", c.History.Invocations)})
@@ -169,9 +169,13 @@ func coldFigures(cold []coldStart) []figure {
 		}
 		ratio := c.median().Seconds() / hello.median().Seconds()
 		name := snake(strings.ReplaceAll(c.ID, "@before", "Before"))
+		note := fmt.Sprintf("%.2f ms vs %.2f ms, medians of %d", ms(c.median()), ms(hello.median()), len(c.Inits))
+		if ratio > 1.5 {
+			note += "; not met here: see \"Cold start\" below for why"
+		}
 		figs = append(figs,
 			figure{Section: secCold, Name: "init_ratio_" + name, Label: c.ID + ": init / hello world", Value: ratio, Unit: "ratio",
-				Target: "≤ 1.5", Met: met(ratio <= 1.5), Note: fmt.Sprintf("%.2f ms vs %.2f ms, medians of %d", ms(c.median()), ms(hello.median()), len(c.Inits))},
+				Target: "≤ 1.5", Met: met(ratio <= 1.5), Note: note},
 			figure{Section: secCold, Name: "binary_mb_" + name, Label: c.ID + ": arm64 bootstrap", Value: mb(c.Size), Unit: "MB",
 				Target: "≤ 10", Met: met(mb(c.Size) <= 10), Note: fmt.Sprintf("hello world: %.1f MB", mb(hello.Size))})
 	}
@@ -193,7 +197,7 @@ func apiFigures(a *apiResult) []figure {
 			ratio := api.quantile(q.q).Seconds() / raw.quantile(q.q).Seconds()
 			figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_%s_ratio", route, q.name),
 				Label: fmt.Sprintf("%s, %s: API / raw Query", routeLabel(route), q.name), Value: ratio, Unit: "ratio", Target: "≤ 2", Met: met(ratio <= 2),
-				Note: fmt.Sprintf("%.0f ms vs %.0f ms; %d apps, %d clients, %d requests", ms(api.quantile(q.q)), ms(raw.quantile(q.q)), a.Apps, a.Clients, len(api.Samples))})
+				Note: apiNote(ratio, fmt.Sprintf("%.0f ms vs %.0f ms; %d apps, %d clients, %d requests", ms(api.quantile(q.q)), ms(raw.quantile(q.q)), a.Apps, a.Clients, len(api.Samples)))})
 		}
 		cpu := api.cpuPerRequest().Seconds() / raw.cpuPerRequest().Seconds()
 		figs = append(figs, figure{Section: secAPI, Name: fmt.Sprintf("api_%s_cpu_ratio", route),
@@ -323,4 +327,12 @@ func snake(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// apiNote says where a missed latency ratio is explained.
+func apiNote(ratio float64, note string) string {
+	if ratio > 2 {
+		note += "; not met here: see \"API latency\" below"
+	}
+	return note
 }

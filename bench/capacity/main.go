@@ -24,8 +24,8 @@ import (
 )
 
 // measured.json is the 100-asset one-batch migration of the bench run that
-// BENCHMARKS.md shows (written by hand from its results.json; -results reads
-// a fresh one).
+// BENCHMARKS.md shows (go run ./bench/capacity -results
+// .build/bench/results.json -save bench/capacity/measured.json).
 //
 //go:embed measured.json
 var measuredJSON []byte
@@ -36,6 +36,7 @@ func main() {
 	mode := flag.String("mode", "developer", "developer (each waits on its developer: 60% answer in a day, 25% in a week, 15% expire at 30 days) or ops (every answer given)")
 	big := flag.Float64("big-company", 0.05, "share of accounts under one company subject (its quota counter is one item)")
 	results := flag.String("results", "", "take the mix from a bench results.json instead (its 100-asset one-batch run)")
+	save := flag.String("save", "", "write the mix read from -results to this file (bench/capacity/measured.json after a make bench)")
 	tick := flag.Duration("tick", 10*time.Second, "simulation step")
 	flag.Parse()
 
@@ -43,6 +44,16 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
 		os.Exit(2)
+	}
+	if *save != "" {
+		b, err := json.MarshalIndent(m, "", " ")
+		if err == nil {
+			err = os.WriteFile(*save, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "capacity:", err)
+			os.Exit(1)
+		}
 	}
 	mix := capplan.MixFrom(m, costmodel.USEast1Arm64)
 	fmt.Printf("mix: %s; per migration: start %+v\n     end %+v; $%.6f\n\n", mix.Label, mix.Start, mix.End, mix.Bill.Total())
