@@ -60,10 +60,19 @@ func TestTakenTargetWaitsForAnotherChoice(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, "ChooseTargetAgain", next)
+	// The failure's cause carries the deadline; one that arrives without a
+	// cause keeps the deadline the confirmation wait started with.
+	require.Equal(t, "TakenWithDeadline", next)
+	choice := branch["TakenWithDeadline"]
+	require.Equal(t, "Choice", choice["Type"])
+	assert.Equal(t, "ChooseTargetAgain", choice["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "ChooseTargetAgainSameDeadline", choice["Default"])
 	again := branch["ChooseTargetAgain"]
 	assert.Equal(t, "AwaitTarget", again["Next"])
 	assert.Equal(t, "States.StringToJson($.taken.Cause)", again["Parameters"].(map[string]any)["deadline.$"])
+	same := branch["ChooseTargetAgainSameDeadline"]
+	assert.Equal(t, "AwaitTarget", same["Next"])
+	assert.Equal(t, "$.deadline", same["Parameters"].(map[string]any)["deadline.$"])
 	for _, wait := range []string{"AwaitAgreement", "AwaitTarget"} {
 		assert.Equal(t, "$.deadline", branch[wait]["ResultPath"], "%s: its answer carries the next wait's deadline", wait)
 	}
