@@ -15,9 +15,7 @@ import (
 // Issue 9 item 9: audit records go to the audit table (where the functions
 // may only add), none to the data table, and the trail reads from there.
 func TestAuditTrailInItsOwnTable(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	require.NotEqual(t, e.store.Table(), e.store.AuditTable())
 	_, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "ops:test"})

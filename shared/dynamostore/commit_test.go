@@ -41,9 +41,7 @@ func auditEvents(t *testing.T, e *env, src migration.AccountRef, event string) [
 // Rule 9: fifty clicks on "confirm" at once pass the point of no return once,
 // and fifty movers at once move every asset exactly once.
 func TestConcurrentConfirmationsCommitOnce(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 4).build(t)
+	snap := aliceApps(4).build(t)
 	e := newEnv(t, snap)
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
 	require.Equal(t, 12, b.Total, "4 apps, 4 data sets, 4 orders")
@@ -168,9 +166,7 @@ func (l *lostAnswer) TransactWriteItems(ctx context.Context, in *dynamodb.Transa
 // Rule 9 under a crash: the mover dies after a chunk was written but before
 // it heard so. A rerun completes the batch; nothing moves twice, nothing is lost.
 func TestCrashBetweenChunksResumes(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 10).build(t)
+	snap := aliceApps(10).build(t)
 	e := newEnv(t, snap)
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
 	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
@@ -341,9 +337,7 @@ func TestCollaborationRelationFollowsEitherOrder(t *testing.T) {
 // Move stops once its deadline has passed, reports how far it got, and the
 // next call (the state machine's loop) carries on.
 func TestMoveContinuesAcrossInvocations(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 10).build(t)
+	snap := aliceApps(10).build(t)
 	e := newEnv(t, snap)
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
 	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
@@ -368,9 +362,7 @@ func TestMoveContinuesAcrossInvocations(t *testing.T) {
 // Two (or twenty) clicks on "start" at once: one migration, and every click
 // is answered with it.
 func TestConcurrentStartsShareOneMigration(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 2).build(t)
+	snap := aliceApps(2).build(t)
 	e := newEnv(t, snap)
 	ids := make([]string, 20)
 	var wg sync.WaitGroup
@@ -394,9 +386,7 @@ func TestConcurrentStartsShareOneMigration(t *testing.T) {
 // Rule 6 with two clicks: concurrent acceptances of the viewed agreement all
 // answer success and record one acceptance.
 func TestConcurrentAcceptances(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "test"})
 	require.NoError(t, err)
@@ -427,9 +417,7 @@ func TestConcurrentAcceptances(t *testing.T) {
 // The expiry finds the batch past the point of no return, leaves it alone and
 // tells the state machine to move it on (ConfirmedMeanwhile -> Move).
 func TestExpiryAfterConfirmationMovesOn(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
 	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)

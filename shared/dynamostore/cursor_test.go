@@ -16,9 +16,7 @@ func cursorOf(json string) string { return base64.RawURLEncoding.EncodeToString(
 // INVALID_INPUT over HTTP), never a store error (500), on every listing that
 // takes one: the assets, a batch's review, a target's holdings, the audit.
 func TestForgedCursorIsInvalidInput(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 3).
+	snap := aliceApps(3).
 		target(migration.TargetDeveloper, "dev-1", "alice@example.com", migration.OnboardingCompleted, "").build(t)
 	e := newEnv(t, snap)
 	page, err := e.m.Assets(e.ctx, alice, "", 2)

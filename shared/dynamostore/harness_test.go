@@ -70,6 +70,14 @@ type fixture struct{ migration.Snapshot }
 
 func newFixture() *fixture { return &fixture{migration.Snapshot{Version: 1}} }
 
+// aliceApps is the fixture most tests start from: alice (microapp ma-1) of
+// one company subject, with n certified mini-programs.
+func aliceApps(n int) *fixture {
+	return newFixture().subject("subj-a", migration.SubjectCompany).
+		account("microapp", "ma-1", "alice@example.com", "subj-a").
+		miniprograms("microapp", "ma-1", "subj-a", "app", n)
+}
+
 func (f *fixture) subject(id string, kind migration.SubjectKind) *fixture {
 	f.Subjects = append(f.Subjects, migration.Subject{ID: id, Name: id + " Ltd.", Kind: kind, Certified: true})
 	return f

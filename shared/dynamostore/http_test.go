@@ -157,9 +157,7 @@ func TestIdempotentReplayKeepsRefusals(t *testing.T) {
 // Item 4: twenty POSTs at once with one key and one body run the use case
 // once and all get the same answer.
 func TestIdempotentConcurrentSameKeyRunsOnce(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 2).build(t)
+	snap := aliceApps(2).build(t)
 	e := newEnv(t, snap)
 	a, cs := e.api(t)
 	out := make([]events.APIGatewayV2HTTPResponse, 20)
@@ -227,9 +225,7 @@ func TestIdempotentConcurrentDifferentBodiesRunOne(t *testing.T) {
 // Item 4: a request that crashed holding the key blocks it only for its
 // lease; then the same request runs, and another one is still refused.
 func TestIdempotentCrashedClaimIsTakenOver(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	a, cs := e.api(t)
 	a.IdempotencyLease, a.IdempotencyWait = 2*time.Second, 100*time.Millisecond
@@ -258,9 +254,7 @@ func TestIdempotentCrashedClaimIsTakenOver(t *testing.T) {
 
 // Item 15(d): an ops token carries the scope, not an old-platform account.
 func TestOpsTokenNeedsNoOldPlatformClaims(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	a, _ := e.api(t)
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
@@ -297,9 +291,7 @@ func (c *countingStarter) StartExecution(_ context.Context, name string, _ any) 
 // Item 4: a transient failure (503) is not kept: the same request runs again
 // under its key, while another request stays refused (a part may have run).
 func TestIdempotentTransientErrorIsNotKept(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	a, _ := e.api(t)
 	st := &countingStarter{}

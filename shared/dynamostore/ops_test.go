@@ -68,9 +68,7 @@ func TestBatchesInState(t *testing.T) {
 }
 
 func TestMigrationsNewestFirst(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	clock := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	e.m.Now = func() time.Time { return clock }

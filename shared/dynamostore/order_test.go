@@ -13,9 +13,7 @@ import (
 // Sort keys hold timestamps: events 100 ms and 150 ms into one second must
 // come out in time order (RFC3339Nano's ".1Z" sorts after ".15Z").
 func TestAuditTrailInTimeOrderWithinASecond(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	clock := base.Add(100 * time.Millisecond)
@@ -45,9 +43,7 @@ func TestAuditTrailInTimeOrderWithinASecond(t *testing.T) {
 
 // LatestMigration picks the newest migration even within one second.
 func TestLatestMigrationWithinASecond(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	clock := base.Add(100 * time.Millisecond)

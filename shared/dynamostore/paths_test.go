@@ -215,9 +215,7 @@ func TestPersonalAndUncertifiedBindNoSubject(t *testing.T) {
 	bob := migration.AccountRef{Platform: "microapp", ID: "ma-2"}
 	for _, bobSubject := range []string{"", "subj-u"} {
 		t.Run("subject "+bobSubject, func(t *testing.T) {
-			f := newFixture().subject("subj-a", migration.SubjectCompany).
-				account("microapp", "ma-1", "alice@example.com", "subj-a").
-				miniprograms("microapp", "ma-1", "subj-a", "app", 1).
+			f := aliceApps(1).
 				target(migration.TargetDeveloper, "dev-b", "bob@example.com", migration.OnboardingCompleted, "")
 			f.Subjects = append(f.Subjects, migration.Subject{ID: "subj-u", Name: "Unverified", Kind: migration.SubjectPerson})
 			f.account("microapp", "ma-2", "bob@example.com", bobSubject)

@@ -19,9 +19,7 @@ import (
 // segments read it; one item moved by hand to another account, or a record
 // damaged beyond decoding, is reported by kind and id.
 func TestScanRecordsReconcile(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 3).
+	snap := aliceApps(3).
 		account("microapp", "ma-2", "bob@example.com", "").
 		target("developer", "dev-1", "alice@example.com", migration.OnboardingCompleted, "").build(t)
 	e := newEnv(t, snap)

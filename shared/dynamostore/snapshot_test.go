@@ -15,9 +15,7 @@ import (
 // importFixture is one subject's account with two mini-programs and an empty
 // developer account that a commit binds to the subject.
 func importFixture() *fixture {
-	return newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 2).
+	return aliceApps(2).
 		target(migration.TargetDeveloper, "dev-1", "alice@example.com", migration.OnboardingCompleted, "")
 }
 

@@ -40,9 +40,7 @@ func TestRepeatedStartsWithNothingToMigrate(t *testing.T) {
 // are written, no batch step runs until an execution drives the migration:
 // nothing can be confirmed with no workflow to move it. Asking again starts it.
 func TestFailedStartExecutionLeavesNoUsableBatch(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 1).build(t)
+	snap := aliceApps(1).build(t)
 	e := newEnv(t, snap)
 	st := &countingStarter{}
 	st.fail.Store(true)
@@ -112,9 +110,7 @@ func TestReviewAfterCommitListsThisBatchOnly(t *testing.T) {
 // migration: a second migration of a claimed account writes nothing at all
 // (no batch a waiting-list or the probe could find) and names the first.
 func TestLosingTheClaimWritesNothing(t *testing.T) {
-	snap := newFixture().subject("subj-a", migration.SubjectCompany).
-		account("microapp", "ma-1", "alice@example.com", "subj-a").
-		miniprograms("microapp", "ma-1", "subj-a", "app", 2).build(t)
+	snap := aliceApps(2).build(t)
 	e := newEnv(t, snap)
 	first, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-first", Source: alice, RequestedBy: "ops:test"})
 	require.NoError(t, err)

@@ -94,9 +94,9 @@ func (s *Store) ReleaseActive(ctx context.Context, src migration.AccountRef, mig
 	if err != nil {
 		return err
 	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: release.Delete.TableName, Key: release.Delete.Key,
-		ConditionExpression: release.Delete.ConditionExpression, ExpressionAttributeNames: release.Delete.ExpressionAttributeNames,
-		ExpressionAttributeValues: release.Delete.ExpressionAttributeValues})
+	d := release.Delete
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: d.TableName, Key: d.Key, ConditionExpression: d.ConditionExpression,
+		ExpressionAttributeNames: d.ExpressionAttributeNames, ExpressionAttributeValues: d.ExpressionAttributeValues})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return nil // released already, or another migration holds it now
@@ -104,6 +104,8 @@ func (s *Store) ReleaseActive(ctx context.Context, src migration.AccountRef, mig
 	return storeErr(err)
 }
 
+// releaseDelete deletes the account's claim only while migrationID holds it:
+// alone (ReleaseActive) or inside the transaction that ends the migration.
 func (s *Store) releaseDelete(src migration.AccountRef, migrationID string) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().WithCondition(expression.Name("migrationId").Equal(expression.Value(migrationID))).Build()
 	if err != nil {
