@@ -64,6 +64,7 @@ type Membership struct {
 type Skipped struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
+	Name   string `json:"name,omitempty"`
 	Reason string `json:"reason"`
 }
 

@@ -49,7 +49,7 @@ func categorize(items []migration.Item) (categorized, []migration.Skipped) {
 	skipped := []migration.Skipped{}
 	for _, it := range items {
 		if it.Skip != "" {
-			skipped = append(skipped, migration.Skipped{ID: it.ID, Type: it.Type, Reason: it.Skip})
+			skipped = append(skipped, migration.Skipped{ID: it.ID, Type: it.Type, Name: it.Name, Reason: it.Skip})
 			continue
 		}
 		it.Holder = "" // internal
