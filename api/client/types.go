@@ -151,6 +151,7 @@ func NewTarget() Target { return Target{Mode: "new"} }
 type BatchAgreement struct {
 	Version    string `json:"version"`
 	SHA256     string `json:"sha256"`
+	Lang       string `json:"lang,omitempty"`
 	AcceptedAt string `json:"acceptedAt"`
 	Channel    string `json:"channel"`
 }
@@ -224,6 +225,7 @@ type Agreement struct {
 	Version string `json:"version"`
 	SHA256  string `json:"sha256"`
 	Text    string `json:"text"`
+	Lang    string `json:"lang"`
 }
 
 // AcceptRequest accepts the viewed agreement for one batch.
