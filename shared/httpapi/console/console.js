@@ -742,6 +742,7 @@
           document.title = t('done.title') + ' · ' + t('app.title');
           intro.textContent = t('progress.done', { platform: word('platform', b.targetPlatform) });
           intro.className = 'ok';
+          renderSteps('done');
           // No jump to another screen under the user's feet: offer the next one.
           var next = button(t('next.done'), function () { go('done', bid); }, null, { id: 'see-target' });
           var row = main.querySelector('.actions');
