@@ -414,3 +414,16 @@ func (b *browser) commitAndWait() {
 	b.screen("progress")
 	waitDone(b.t, b)
 }
+
+// migrate takes a fresh account's one batch from the sign-in to moved, to
+// target ("" for a new account).
+func (b *browser) migrate(account, target string) {
+	b.t.Helper()
+	b.signInAs(account)
+	b.startMigration()
+	b.acceptAgreement()
+	b.click(`main .actions button:not(.secondary)`) // to the target
+	b.screen("target")
+	b.chooseTarget(target)
+	b.commitAndWait()
+}

@@ -58,13 +58,7 @@ func changeTarget(t *testing.T, b *browser) {
 
 // 2. Progress says when it is done: heading, text and count.
 func progressDone(t *testing.T, b *browser) {
-	b.signInAs("ma-9102")
-	b.startMigration()
-	b.acceptAgreement()
-	b.click(`main .actions button:not(.secondary)`)
-	b.screen("target")
-	b.chooseTarget("dev-item2")
-	b.commitAndWait()
+	b.migrate("ma-9102", "dev-item2")
 	require.Equal(t, "Migration complete", b.text("h1"))
 	main := b.text("main")
 	require.NotContains(t, main, "is moving", "nothing says it is still moving")
@@ -242,13 +236,7 @@ func agreementInChinese(t *testing.T, b *browser, s *stack.Stack) {
 
 // 7. A new account comes with sign-in guidance, as an existing one does.
 func newAccountGuidance(t *testing.T, b *browser) {
-	b.signInAs("ma-9107")
-	b.startMigration()
-	b.acceptAgreement()
-	b.click(`main .actions button:not(.secondary)`)
-	b.screen("target")
-	b.chooseTarget("")
-	b.commitAndWait()
+	b.migrate("ma-9107", "")
 	b.click("#see-target")
 	b.screen("done")
 	b.has("#signin-guide", "the done screen says how to sign in to the new account")
