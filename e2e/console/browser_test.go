@@ -326,7 +326,7 @@ func (b *browser) idempotencyKeys() int {
 
 // has checks, within a few seconds, that sel is on the page (a quick check,
 // not the long wait of screen: a control that is missing fails fast).
-func (b *browser) has(sel string, msgAndArgs ...any) {
+func (b *browser) has(sel string, why ...any) {
 	b.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -338,7 +338,7 @@ func (b *browser) has(sel string, msgAndArgs ...any) {
 		if time.Now().After(deadline) {
 			var text string
 			_ = chromedp.Run(b.ctx, chromedp.Text("main", &text, chromedp.ByQuery))
-			require.Fail(b.t, "missing "+sel, append(msgAndArgs, "the page shows:\n"+text)...)
+			require.Fail(b.t, "missing "+sel+": "+fmt.Sprint(why...)+"; the page shows:\n"+text)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

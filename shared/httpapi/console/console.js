@@ -786,11 +786,12 @@
           h('section', { 'class': 'card', id: 'target-account' }, h('h2', {}, t('done.account')),
             kv([[t('field.accountId'), acc.accountId], [t('field.login'), acc.login], [t('field.platform'), platform],
               [t('field.onboarding'), t('onboarding.' + acc.onboarding)]])),
-          itemSection('assets.apps', acc.apps, function (a) { return a.name + ' · ' + word('kind', a.kind); }),
-          itemSection('assets.services', acc.services, function (a) { return a.name; }),
-          itemSection('assets.identities', acc.identities, function (a) { return word('kind', a.kind); }),
-          itemSection('assets.data', acc.data, dataText),
-          itemSection('assets.orders', acc.orders, orderText),
+          // What it holds, kind by kind; a kind it holds none of is left out.
+          (acc.apps || []).length ? itemSection('assets.apps', acc.apps, function (a) { return a.name + ' · ' + word('kind', a.kind); }) : null,
+          (acc.services || []).length ? itemSection('assets.services', acc.services, function (a) { return a.name; }) : null,
+          (acc.identities || []).length ? itemSection('assets.identities', acc.identities, function (a) { return word('kind', a.kind); }) : null,
+          (acc.data || []).length ? itemSection('assets.data', acc.data, dataText) : null,
+          (acc.orders || []).length ? itemSection('assets.orders', acc.orders, orderText) : null,
           members.length ? h('section', { 'class': 'card', id: 'app-members' }, h('h2', {}, t('done.members', { n: members.length })),
             h('p', {}, t('members.note')),
             h('ul', { 'class': 'items' }, members.map(function (m) {
