@@ -182,6 +182,14 @@ func agreementInChinese(t *testing.T, b *browser, s *stack.Stack) {
 	require.Contains(t, text, "迁移范围", "the agreement in Chinese")
 	require.NotRegexp(t, regexp.MustCompile(`[A-Za-z]{3,}`), text, "no English in the Chinese agreement")
 	require.NotContains(t, text, "\n   ", "the page wraps the text, the file does not")
+	// The text follows the page's language, not only the browser's.
+	zh.click("#lang")
+	zh.screen("agreement")
+	require.Contains(t, zh.text("#agreement-text"), "1. Scope.", "in English once the page is")
+	require.NotContains(t, zh.text("#agreement-text"), "迁移范围")
+	zh.click("#lang")
+	zh.screen("agreement")
+	require.Contains(t, zh.text("#agreement-text"), "迁移范围")
 	var agreeDisabled, scrolls bool
 	zh.eval(`(e => e.scrollHeight > e.clientHeight)(document.getElementById('agreement-text'))`, &scrolls)
 	require.True(t, scrolls, "the text is longer than its box here")

@@ -181,7 +181,7 @@
   // navigation above them is).
   var STEPS = ['signin', 'assets', 'plan', 'agreement', 'review', 'target', 'confirm', 'progress', 'done'];
   function renderSteps(name) {
-    var ol = document.getElementById('steps'), at = STEPS.indexOf(name === 'overview' ? 'plan' : name);
+    var ol = document.getElementById('steps'), at = STEPS.indexOf(name); // none on the overview: its batches stand at different steps
     ol.textContent = '';
     ol.hidden = at < 0;
     STEPS.forEach(function (s, i) {
