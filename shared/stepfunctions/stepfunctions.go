@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -75,13 +76,21 @@ func (c *Client) Succeed(ctx context.Context, token string, output any) error {
 			return err
 		}
 	}
-	_, err := c.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String(string(body))})
+	_, err := c.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String(string(body))}, persist)
 	return err
+}
+
+// persist gives a wake more attempts than the SDK's default three: a
+// throttled SendTaskSuccess in a cohort burst is the one call whose loss
+// leaves a developer's step unheard (the waiting probe sends it again later,
+// migration.Migrator.Rewake, should these run out too).
+func persist(o *sfn.Options) {
+	o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 8)
 }
 
 // Fail ends a parked wait with an error the workflow can catch.
 func (c *Client) Fail(ctx context.Context, token, errorType, cause string) error {
-	_, err := c.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errorType, Cause: &cause})
+	_, err := c.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errorType, Cause: &cause}, persist)
 	return err
 }
 

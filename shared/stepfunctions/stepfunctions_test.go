@@ -3,6 +3,7 @@ package stepfunctions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,33 +24,8 @@ func TestWaitAliveAndExecutionRunningOnStepFunctions(t *testing.T) {
 	srv := mototest.Start(t)
 	api := sfn.NewFromConfig(mototest.AWSConfig(srv.Endpoint))
 	ctx := context.Background()
-	role := aws.String("arn:aws:iam::123456789012:role/local-sfn")
-	// The parked wait hands its token to a child execution, where the test reads it.
-	child, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("holder"), RoleArn: role,
-		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}}`)})
-	require.NoError(t, err)
-	parent, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("waits"), RoleArn: role,
-		Definition: aws.String(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.waitForTaskToken",
-			"Parameters":{"StateMachineArn":"` + aws.ToString(child.StateMachineArn) + `","Input":{"token.$":"$$.Task.Token"}},
-			"HeartbeatSeconds":60,"TimeoutSeconds":300,"End":true}}}`)})
-	require.NoError(t, err)
-	ex, err := api.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: parent.StateMachineArn, Input: aws.String(`{}`)})
-	require.NoError(t, err)
-
-	var token string
-	for deadline := time.Now().Add(30 * time.Second); token == ""; time.Sleep(100 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "the wait never parked its token")
-		list, err := api.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: child.StateMachineArn})
-		require.NoError(t, err)
-		if len(list.Executions) == 0 {
-			continue
-		}
-		d, err := api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: list.Executions[0].ExecutionArn})
-		require.NoError(t, err)
-		var in struct{ Token string }
-		require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Input)), &in))
-		token = in.Token
-	}
+	exArn, token := parkedWait(t, api)
+	ex := &sfn.StartExecutionOutput{ExecutionArn: aws.String(exArn)}
 
 	c := &stepfunctions.Client{API: api}
 	alive, err := c.WaitAlive(ctx, token)
@@ -77,4 +53,41 @@ func TestWaitAliveAndExecutionRunningOnStepFunctions(t *testing.T) {
 	running, err = c.ExecutionRunning(ctx, "arn:aws:states:us-east-1:123456789012:execution:waits:nope")
 	require.NoError(t, err)
 	assert.False(t, running, "an execution that does not exist does not run")
+}
+
+// parkedWait starts an execution whose one task waits on a task token
+// (.waitForTaskToken) with a heartbeat, and returns it and the token. The
+// wait hands its token to a child execution, where it is read.
+func parkedWait(t *testing.T, api *sfn.Client) (executionArn, token string) {
+	t.Helper()
+	ctx := context.Background()
+	role := aws.String("arn:aws:iam::123456789012:role/local-sfn")
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	// The parked wait hands its token to a child execution, where the test reads it.
+	child, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("holder-" + suffix), RoleArn: role,
+		Definition: aws.String(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}}`)})
+	require.NoError(t, err)
+	parent, err := api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("waits-" + suffix), RoleArn: role,
+		Definition: aws.String(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.waitForTaskToken",
+			"Parameters":{"StateMachineArn":"` + aws.ToString(child.StateMachineArn) + `","Input":{"token.$":"$$.Task.Token"}},
+			"HeartbeatSeconds":60,"TimeoutSeconds":300,"End":true}}}`)})
+	require.NoError(t, err)
+	ex, err := api.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: parent.StateMachineArn, Input: aws.String(`{}`)})
+	require.NoError(t, err)
+
+	for deadline := time.Now().Add(30 * time.Second); token == ""; time.Sleep(100 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the wait never parked its token")
+		list, err := api.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: child.StateMachineArn})
+		require.NoError(t, err)
+		if len(list.Executions) == 0 {
+			continue
+		}
+		d, err := api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: list.Executions[0].ExecutionArn})
+		require.NoError(t, err)
+		var in struct{ Token string }
+		require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Input)), &in))
+		token = in.Token
+	}
+
+	return aws.ToString(ex.ExecutionArn), token
 }
