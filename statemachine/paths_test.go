@@ -94,7 +94,7 @@ var byAction = map[string]map[string]reflect.Type{
 var waitAnswer = reflect.TypeOf(migration.WaitDeadline{})
 
 type walker struct {
-	file     string
+	file      string
 	problems  map[string]bool
 	visits    int
 	answers   int
@@ -475,7 +475,7 @@ func TestWalkReportsEveryKindOfMissingPath(t *testing.T) {
 		"ItemsPath":      {`{"StartAt":"A","States":{"A":{"Type":"Map","ItemsPath":"$.nope","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`, "ItemsPath"},
 		"Choice":         {`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.nope","BooleanEquals":true,"Next":"B"}],"Default":"B"},"B":{"Type":"Succeed"}}}`, "no IsPresent guards it"},
 		"ResultSelector": {`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f:ListAssetsFunction","Payload":{}},"ResultSelector":{"a.$":"$.Payload.activeMigrationId"},"End":true}}}`, "ResultSelector"},
-		"guarded": {`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.nope","IsPresent":true},{"Variable":"$.nope","BooleanEquals":true}],"Next":"B"}],"Default":"B"},"B":{"Type":"Succeed"}}}`, ""},
+		"guarded":        {`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.nope","IsPresent":true},{"Variable":"$.nope","BooleanEquals":true}],"Next":"B"}],"Default":"B"},"B":{"Type":"Succeed"}}}`, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var asl map[string]any
