@@ -104,7 +104,13 @@ func TestLongMoveOverManyInvocationsWhileSiblingsWait(t *testing.T) {
 	})
 	t.Logf("4,500 items: confirmation to COMMITTED in %s", time.Since(confirmed).Round(time.Second))
 
-	n, answers := moveInvocations(t, s, arn, bid)
+	// The last Move's answer reaches the history just after its commit.
+	var n int
+	var answers []map[string]any
+	eventually(t, 30*time.Second, "the last Move answer in the history", func() bool {
+		n, answers = moveInvocations(t, s, arn, bid)
+		return len(answers) > 0 && answers[len(answers)-1]["done"] == true
+	})
 	t.Logf("Move invocations: %d; answers: %v", n, answers)
 	assert.GreaterOrEqual(t, n, 5, "a 2-second Move hands back to the workflow many times")
 	require.NotEmpty(t, answers)

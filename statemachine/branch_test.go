@@ -82,3 +82,22 @@ func TestTakenTargetWaitsForAnotherChoice(t *testing.T) {
 		assert.Equal(t, "$.deadline", branch[wait]["ResultPath"], "%s: its answer carries the next wait's deadline", wait)
 	}
 }
+
+// A step outside the batches' branches that fails for good (listing,
+// splitting, the Map itself, the summary) is caught into Abandon, which ends
+// the waiting batches and frees the account, and the execution then fails
+// so ops see it: no batch is left accepting actions with no workflow.
+func TestEveryTopLevelStepAbandonsOnFailure(t *testing.T) {
+	top := states(load(t, "migration.asl.json"))
+	for _, name := range []string{"ListAssets", "SplitBySubject", "Batches", "Summarize"} {
+		catches := top[name]["Catch"].([]any)
+		last := catches[len(catches)-1].(map[string]any)
+		assert.Equal(t, []any{"States.ALL"}, last["ErrorEquals"], name)
+		assert.Equal(t, "Abandon", last["Next"], name)
+	}
+	payload := top["Abandon"]["Parameters"].(map[string]any)["Payload"].(map[string]any)
+	assert.Equal(t, "abandon", payload["action"])
+	assert.Equal(t, "$$.Execution.Name", payload["migrationId.$"], "the migration is the execution's, whatever the failed step's input")
+	assert.Equal(t, "Failed", top["Abandon"]["Next"])
+	assert.Equal(t, "Fail", top["Failed"]["Type"])
+}

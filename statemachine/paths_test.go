@@ -85,7 +85,7 @@ var handlers = map[string]any{
 var byAction = map[string]map[string]reflect.Type{
 	"FinishFunction": {
 		"expire": reflect.TypeOf(workflow.EndResult{}), "fail": reflect.TypeOf(workflow.EndResult{}),
-		"stall": reflect.TypeOf(workflow.EndResult{}), "summarize": reflect.TypeOf(migration.Summary{}),
+		"stall": reflect.TypeOf(workflow.EndResult{}), "summarize": reflect.TypeOf(migration.Summary{}), "abandon": reflect.TypeOf(migration.Summary{}),
 	},
 }
 

@@ -261,7 +261,7 @@ func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEve
 
 // FinishEvent ends a batch or the migration.
 type FinishEvent struct {
-	Action      string     `json:"action"` // expire | fail | stall | summarize
+	Action      string     `json:"action"` // expire | fail | stall | summarize | abandon
 	MigrationID string     `json:"migrationId"`
 	BatchID     string     `json:"batchId,omitempty"`
 	Error       *TaskError `json:"error,omitempty"`
@@ -314,6 +314,14 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		log.ErrorContext(ctx, "move failed for good: batch stalled in COMMITTING until ops resume it", "state", string(b.State), "caught", code)
 		metrics.BatchStalled(ctx, ev.MigrationID, ev.BatchID, code)
 		return EndResult{Committing: b.State == migration.Committing}, nil
+	case "abandon":
+		_, msg := caughtError(ev.Error)
+		sum, err := s.Migrator.Abandon(ctx, ev.MigrationID, msg)
+		if err == nil {
+			log.ErrorContext(ctx, "the workflow failed outside the batches' branches: waiting batches ended, migration summarised",
+				"state", string(sum.State), "caught", msg)
+		}
+		return sum, failed(ctx, log, err)
 	case "summarize":
 		if ev.ActiveMigrationID != "" {
 			log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", ev.ActiveMigrationID)
@@ -326,7 +334,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		}
 		return sum, failed(ctx, log, err)
 	}
-	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"})
+	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail, stall, summarize or abandon"})
 }
 
 // caughtError names what a Catch caught, and a message for the batch's error.
