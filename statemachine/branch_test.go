@@ -99,5 +99,7 @@ func TestEveryTopLevelStepAbandonsOnFailure(t *testing.T) {
 	assert.Equal(t, "abandon", payload["action"])
 	assert.Equal(t, "$$.Execution.Name", payload["migrationId.$"], "the migration is the execution's, whatever the failed step's input")
 	assert.Equal(t, "Failed", top["Abandon"]["Next"])
-	assert.Equal(t, "Fail", top["Failed"]["Type"])
+	assert.Equal(t, "Choice", top["Failed"]["Type"])
+	assert.Equal(t, "$.error.Error", top["FailWithCause"]["ErrorPath"], "the execution fails with the step's own error")
+	assert.Equal(t, "$.error.Error", top["FailWithError"]["ErrorPath"])
 }

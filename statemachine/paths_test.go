@@ -242,6 +242,13 @@ func (w *walker) state(where string, st map[string]any, input any, ctx map[strin
 		w.output(where, st, eff, ctx)
 		return nil
 	case "Fail":
+		for _, f := range []string{"ErrorPath", "CausePath"} {
+			if p, ok := st[f].(string); ok {
+				if _, err := lookup(p, eff, ctx); err != nil {
+					w.problem(where, f, err, eff)
+				}
+			}
+		}
 		return nil
 	default:
 		w.problem(where, "Type", fmt.Errorf("state type %v is not known to the test (extend it)", st["Type"]), nil)

@@ -5,9 +5,10 @@ real faults. Each patch below checks that the code it changes still looks as
 expected and stops the launcher otherwise, so a moto upgrade cannot silently
 run without it. The launcher applies them unless MOTO_STRICT=0.
 
-S1. States.Runtime is never retried or caught, States.ALL included, and
-    States.DataLimitExceeded is not caught by States.ALL (AWS: "Handling
-    errors in Step Functions workflows", error names). moto caught both.
+S1. A path's States.Runtime is never retried or caught, States.ALL
+    included, and States.DataLimitExceeded is not caught by States.ALL (AWS:
+    "Handling errors in Step Functions workflows", error names). moto caught
+    both.
 S2. A Choice variable that finds nothing fails the execution with
     States.Runtime unless the rule is IsPresent (AWS: Choice state, "IsPresent"
     and the States.Runtime error name). moto treated it as "no match".
@@ -31,7 +32,6 @@ import traceback
 MAX_PAYLOAD_BYTES = 262144
 
 _TERMINAL = "States.Runtime"
-_NOT_ALL = ("States.Runtime", "States.DataLimitExceeded")
 
 
 def _fail(env, error, cause):
@@ -57,25 +57,57 @@ def _check_unpatched(owner, name, label):
     return fn
 
 
+def _path_runtime(failure_event):
+    """A States.Runtime of a JSONPath that found nothing (the interpreter's
+    own and the Choice patch's messages). moto also reports some service
+    integrations' failures as States.Runtime (a PutEvents to a missing bus,
+    say), which AWS reports as a task failure named after the service's
+    error: those stay catchable, as on AWS."""
+    name = getattr(failure_event.error_name, "error_name", None)
+    if name != _TERMINAL:
+        return False
+    details = list((failure_event.event_details or {}).values())
+    cause = (details[0].get("cause") or "") if details and isinstance(details[0], dict) else ""
+    return "JSONPath" in cause or "Invalid path" in cause
+
+
 def patch_terminal_errors():
-    """S1: a retrier or catcher never matches States.Runtime; States.ALL does
-    not match States.DataLimitExceeded (naming it explicitly does)."""
+    """S1: a retrier or catcher never takes a path's States.Runtime; States.ALL
+    does not match States.DataLimitExceeded (naming it explicitly does)."""
+    from moto.stepfunctions.parser.asl.component.common.catch.catch_outcome import CatchOutcome
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+    from moto.stepfunctions.parser.asl.component.common.retry.retry_outcome import RetryOutcome
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 
     original = _check_unpatched(ErrorEqualsDecl, "_eval_body", "S1")
+    retry = _check_unpatched(ExecutionState, "_handle_retry", "S1")
+    catch = _check_unpatched(ExecutionState, "_handle_catch", "S1")
 
     @_marked
     def _eval_body(self, env):
-        error_name = env.stack[-1]
-        name = getattr(error_name, "error_name", None)
-        if name in _NOT_ALL:
+        name = getattr(env.stack[-1], "error_name", None)
+        if name == "States.DataLimitExceeded":
             env.stack.pop()
-            named = any(getattr(e, "error_name", None) == name for e in self.error_names)
-            env.stack.append(named and name != _TERMINAL)
+            env.stack.append(any(getattr(e, "error_name", None) == name for e in self.error_names))
             return
         original(self, env)
 
+    @_marked
+    def _handle_retry(self, env, failure_event):
+        if _path_runtime(failure_event):
+            return RetryOutcome.CannotRetry
+        return retry(self, env, failure_event)
+
+    @_marked
+    def _handle_catch(self, env, failure_event):
+        if _path_runtime(failure_event):
+            env.stack.append(CatchOutcome.NotCaught)
+            return
+        catch(self, env, failure_event)
+
     ErrorEqualsDecl._eval_body = _eval_body
+    ExecutionState._handle_retry = _handle_retry
+    ExecutionState._handle_catch = _handle_catch
 
 
 def patch_choice_variable():

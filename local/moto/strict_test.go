@@ -120,6 +120,14 @@ func TestStrictStepFunctions(t *testing.T) {
 			assert.Contains(t, e.Cause, "$.nope")
 		})
 	}
+	t.Run("a service integration's error is no path error: States.ALL catches it", func(t *testing.T) {
+		// moto reports it as States.Runtime; AWS as a task failure a Catch takes.
+		e := m.run(map[string]any{"A": map[string]any{"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "Catch": catchAll, "End": true,
+			"Parameters": map[string]any{"Entries": []any{map[string]any{"EventBusName": "no-such-bus", "Source": "s", "DetailType": "d", "Detail": map[string]any{}}}}},
+			"Caught": caught}, in)
+		assert.Equal(t, sfntypes.ExecutionStatusSucceeded, e.Status, e.Cause)
+		assert.Contains(t, e.Output, "caught")
+	})
 	t.Run("a Choice variable guarded by IsPresent is no error", func(t *testing.T) {
 		e := m.run(map[string]any{"A": map[string]any{"Type": "Choice", "Default": "B", "Choices": []any{map[string]any{"And": []any{
 			map[string]any{"Variable": "$.nope", "IsPresent": true}, map[string]any{"Variable": "$.nope", "BooleanEquals": true}}, "Next": "B"}}},
