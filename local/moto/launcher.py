@@ -1,15 +1,19 @@
-"""Start moto's server with the fixes the local stack relies on (eight, numbered below).
+"""Start moto's server with the fixes the local stack relies on (nine, numbered below).
 
 Written for moto 5.2.1 (see docs/EMULATOR.md). Every patch checks that the code it
 replaces still looks as expected and aborts otherwise, so a moto upgrade fails
 loudly instead of silently running unpatched.
 
 usage: python3 launcher.py PORT
+
+Strict mode (strict.py beside this file: Step Functions refuses what AWS
+refuses) is on unless MOTO_STRICT=0; the launcher prints which it runs.
 """
 
 import copy
 import functools
 import inspect
+import os
 import sys
 import textwrap
 import uuid
@@ -238,6 +242,31 @@ def patch_timeout_paths_read_input():
         cls._eval_seconds = _eval_seconds
 
 
+# Patch 9 (found here): moto's ASL grammar takes ToleratedFailurePercentage
+# only as a decimal literal ("100.0"); the integer AWS accepts ("100") is refused
+# with ASLParserException. Give the parser the same number as a decimal; the
+# stored definition is unchanged.
+_PERCENTAGE_INT = None
+
+
+def patch_tolerated_percentage_integer():
+    import re
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    global _PERCENTAGE_INT
+    original = AmazonStateLanguageParser.__dict__.get("parse")
+    if not isinstance(original, staticmethod) or getattr(original.__func__, "_launcher_patched", False):
+        raise SystemExit("launcher: AmazonStateLanguageParser.parse changed; re-check patch 9")
+    _PERCENTAGE_INT = re.compile(r'("ToleratedFailurePercentage"\s*:\s*\d+)(?![\d.eE])')
+    parse = original.__func__
+
+    def patched(definition):
+        return parse(_PERCENTAGE_INT.sub(r"\1.0", definition))
+
+    patched._launcher_patched = True
+    AmazonStateLanguageParser.parse = staticmethod(patched)
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -250,6 +279,14 @@ def main():
     patch_integration_casing()
     patch_distributed_map_history()
     patch_timeout_paths_read_input()
+    patch_tolerated_percentage_integer()
+    strict = os.environ.get("MOTO_STRICT", "1") != "0"
+    if strict:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import strict as strict_mode
+
+        strict_mode.apply()
+    print(f"launcher: moto patched; Step Functions strict mode {'on' if strict else 'OFF (MOTO_STRICT=0)'}", file=sys.stderr, flush=True)
 
     from moto.server import main as moto_main
 

@@ -28,6 +28,9 @@ type Env struct {
 	Migrator *migration.Migrator
 	Store    *dynamostore.Store
 	Log      *slog.Logger
+	// MoveBudget is how long one Move invocation works before it hands back
+	// to the workflow (MOVE_INVOCATION_SECONDS); 0 when unset.
+	MoveBudget time.Duration
 }
 
 // Load reads the environment. TABLE_NAME and AUDIT_TABLE_NAME are required
@@ -57,7 +60,15 @@ func Load(ctx context.Context) (*Env, error) {
 	if v, err := strconv.Atoi(os.Getenv("PENDING_TIMEOUT_SECONDS")); err == nil && v > 0 {
 		m.PendingTimeout = time.Duration(v) * time.Second
 	}
-	return &Env{Migrator: m, Store: store, Log: log}, nil
+	env := &Env{Migrator: m, Store: store, Log: log}
+	if v := os.Getenv("MOVE_INVOCATION_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("MOVE_INVOCATION_SECONDS must be a whole number of seconds above 0, not %q", v)
+		}
+		env.MoveBudget = time.Duration(n) * time.Second
+	}
+	return env, nil
 }
 
 // awsConfig is the SDK configuration from what Lambda puts in the

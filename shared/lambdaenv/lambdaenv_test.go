@@ -3,6 +3,7 @@ package lambdaenv
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
@@ -69,4 +70,26 @@ func TestConfigRefusesIncompleteEnvironment(t *testing.T) {
 	t.Setenv("AUDIT_TABLE_NAME", "")
 	_, err = Load(context.Background())
 	assert.ErrorContains(t, err, "AUDIT_TABLE_NAME")
+}
+
+// MOVE_INVOCATION_SECONDS (the template's MoveInvocationSeconds) bounds one
+// Move invocation; a value that is not a positive number stops the function
+// at init rather than move without a bound.
+func TestMoveBudgetFromEnvironment(t *testing.T) {
+	lambdaEnv(t)
+	t.Setenv("MOVE_INVOCATION_SECONDS", "")
+	env, err := Load(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, env.MoveBudget, "unset: bounded by the Lambda's deadline only")
+
+	t.Setenv("MOVE_INVOCATION_SECONDS", "2")
+	env, err = Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Second, env.MoveBudget)
+
+	for _, bad := range []string{"0", "-5", "two", "2.5"} {
+		t.Setenv("MOVE_INVOCATION_SECONDS", bad)
+		_, err = Load(context.Background())
+		assert.ErrorContains(t, err, "MOVE_INVOCATION_SECONDS", bad)
+	}
 }
