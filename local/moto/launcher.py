@@ -1,4 +1,4 @@
-"""Start moto's server with the fixes the local stack relies on (eight, numbered below).
+"""Start moto's server with the fixes the local stack relies on (nine, numbered below).
 
 Written for moto 5.2.1 (see docs/EMULATOR.md). Every patch checks that the code it
 replaces still looks as expected and aborts otherwise, so a moto upgrade fails
@@ -238,6 +238,34 @@ def patch_timeout_paths_read_input():
         cls._eval_seconds = _eval_seconds
 
 
+# Patch 9 (for the local IAM enforcement, local/internal/iam): the interpreter
+# signs every call it makes (Lambda invokes, S3, EventBridge, Step Functions
+# integrations) with one access key, "ak", whatever the state machine's role.
+# On AWS those calls run with the execution's role: sign them with
+# "role-<role name>" so the local AWS endpoint can hold each machine to the
+# policies template.yaml gives its role.
+_ROLE_KEY_OLD = 'aws_access_key_id="ak",'
+_ROLE_KEY_NEW = "aws_access_key_id=_launcher_role_key(state_credentials),"
+
+
+def patch_role_credentials():
+    from moto.stepfunctions.parser.asl.utils import boto_client as bc
+
+    source = textwrap.dedent(inspect.getsource(bc.boto_client_for))
+    if source.count(_ROLE_KEY_OLD) != 1 or "state_credentials" not in source:
+        raise SystemExit("launcher: boto_client_for changed; re-check patch 9")
+
+    def _launcher_role_key(state_credentials):
+        role_arn = getattr(state_credentials, "role_arn", None)
+        return "role-" + role_arn.rsplit("/", 1)[-1] if role_arn else "ak"
+
+    bc._launcher_role_key = _launcher_role_key
+    namespace = {}
+    exec(compile(source.replace(_ROLE_KEY_OLD, _ROLE_KEY_NEW), "<launcher: patched boto_client_for>", "exec"), vars(bc), namespace)
+    # Every module imported the function object itself: give it the new code.
+    bc.boto_client_for.__code__ = namespace["boto_client_for"].__code__
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -250,6 +278,7 @@ def main():
     patch_integration_casing()
     patch_distributed_map_history()
     patch_timeout_paths_read_input()
+    patch_role_credentials()
 
     from moto.server import main as moto_main
 
