@@ -71,10 +71,10 @@ func ParsePolicy(name string, doc []byte) (Policy, error) {
 	p := Policy{Name: name}
 	for i, b := range stmts {
 		var s struct {
-			Sid                                     string
-			Effect                                  string
+			Sid                                      string
+			Effect                                   string
 			Action, NotAction, Resource, NotResource stringList
-			Condition, Principal, NotPrincipal      json.RawMessage
+			Condition, Principal, NotPrincipal       json.RawMessage
 		}
 		if err := json.Unmarshal(b, &s); err != nil {
 			return Policy{}, fmt.Errorf("policy %s: statement %d: %w", name, i, err)
