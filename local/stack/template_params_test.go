@@ -122,4 +122,3 @@ func TestPendingTimeoutMaxValueIsTheCodesLimit(t *testing.T) {
 	}
 	t.Fatal("template.yaml has no PendingTimeoutSeconds")
 }
-
