@@ -310,6 +310,14 @@ func (s *Store) transitionWrites(t migration.Transition, more func(expression.Up
 	if t.LastRefusal != nil {
 		upd = upd.Set(expression.Name("lastRefusal"), expression.Value(t.LastRefusal))
 	}
+	if t.ReplacesTarget != nil {
+		prev := expression.Name("targetAccountId")
+		if *t.ReplacesTarget == "" {
+			cond = cond.And(expression.AttributeNotExists(prev))
+		} else {
+			cond = cond.And(prev.Equal(expression.Value(*t.ReplacesTarget)))
+		}
+	}
 	if t.ClearTarget != "" {
 		// Only the target that was refused: a newer choice stays.
 		upd = upd.Remove(expression.Name("target")).Remove(expression.Name("targetAccountId"))
