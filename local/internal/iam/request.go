@@ -208,8 +208,8 @@ func (a Account) s3(r *http.Request) ([]Call, error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if b, _, ok := strings.Cut(host, "."); ok && net.ParseIP(host) == nil && b != "s3" {
-		bucket = b // virtual-hosted style
+	if b, rest, ok := strings.Cut(host, "."); ok && net.ParseIP(host) == nil && (rest == "localhost" || strings.HasPrefix(rest, "s3.") || strings.HasPrefix(rest, "s3-")) {
+		bucket = b // virtual-hosted style: <bucket>.localhost, <bucket>.s3.<region>.amazonaws.com
 	} else {
 		bucket, key, _ = strings.Cut(key, "/")
 	}
