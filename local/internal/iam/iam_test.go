@@ -32,7 +32,7 @@ func TestEvaluateAllowDenyAndWildcards(t *testing.T) {
 		want             Decision
 	}{
 		{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/T", Allowed},
-		{"DynamoDB:getitem", "arn:aws:dynamodb:us-east-1:123456789012:table/T", Allowed}, // actions ignore case
+		{"DynamoDB:getitem", "arn:aws:dynamodb:us-east-1:123456789012:table/T", Allowed},      // actions ignore case
 		{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/t", ImplicitDeny}, // ARNs do not
 		{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/T2", ImplicitDeny},
 		{"dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/T", ImplicitDeny},
