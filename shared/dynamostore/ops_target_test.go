@@ -93,37 +93,22 @@ func TestStaleOpsTargetNeverOverwritesTheDevelopersChoice(t *testing.T) {
 	assert.Equal(t, migration.TargetModeNew, selected[0].Target.Mode)
 }
 
-// A developer's choice made from a stale read (another tab chose meanwhile)
-// replaces nothing: 409 CONFLICT, and the other choice stands.
-func TestTargetChoiceFromAStaleReadIsAConflict(t *testing.T) {
+// The developer's own choice replaces the ops target (until the commit the
+// target may be chosen again): only ops is held to the target it read.
+func TestDevelopersChoiceReplacesTheOpsTarget(t *testing.T) {
 	e := newEnv(t, twoSubjects(t))
-	_, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "test"})
+	ops := &migration.OpsInstructions{Targets: map[string]migration.Target{
+		"subj-a/developer": {Mode: migration.TargetModeExisting, AccountID: "dev-1"}}}
+	_, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "ops:alice", Ops: ops})
 	require.NoError(t, err)
 	ba := e.batchByKey(t, "m-1", "subj-a/developer")
 	e.accept(t, alice, ba)
-
-	m := *e.m
-	m.Store = &staleBatch{Store: e.store, stale: e.batchByKey(t, "m-1", "subj-a/developer")}
-	_, err = e.m.SelectTarget(e.ctx, alice, "m-1", ba.BatchID, migration.Target{Mode: migration.TargetModeExisting, AccountID: "dev-1"})
+	got, err := e.m.Await(e.ctx, "m-1", ba.BatchID, migration.StepTarget, "a-target")
 	require.NoError(t, err)
-	_, err = m.SelectTarget(e.ctx, alice, "m-1", ba.BatchID, migration.Target{Mode: migration.TargetModeNew})
-	assert.Equal(t, migration.CodeConflict, migration.ErrorCode(err), "%v", err)
-	got := e.batchByKey(t, "m-1", "subj-a/developer")
-	assert.Equal(t, "dev-1", got.TargetAccountID, "the other tab's choice stands")
-}
+	require.Equal(t, "dev-1", got.TargetAccountID, "the ops target applied")
 
-// staleBatch answers the first Batch read with the batch as it was.
-type staleBatch struct {
-	migration.Store
-	once  sync.Once
-	stale migration.Batch
-}
-
-func (s *staleBatch) Batch(ctx context.Context, migrationID, batchID string) (migration.Batch, error) {
-	served := false
-	s.once.Do(func() { served = true })
-	if served {
-		return s.stale, nil
-	}
-	return s.Store.Batch(ctx, migrationID, batchID)
+	got, err = e.m.SelectTarget(e.ctx, alice, "m-1", ba.BatchID, migration.Target{Mode: migration.TargetModeNew})
+	require.NoError(t, err)
+	assert.Equal(t, migration.TargetModeNew, got.Target.Mode)
+	assert.NotEqual(t, "dev-1", got.TargetAccountID)
 }

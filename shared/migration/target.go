@@ -30,18 +30,13 @@ func (s *Migrator) SelectTarget(ctx context.Context, src AccountRef, migrationID
 	if err != nil {
 		return Batch{}, err
 	}
-	nb, err := s.selectTarget(ctx, b, t)
-	if IsCode(err, CodeWrongStep) {
-		if cur, rerr := s.Store.Batch(ctx, migrationID, batchID); rerr == nil && (cur.State == AwaitingTarget || cur.State == AwaitingConfirmation) {
-			// Still in a state that takes a target: the target changed since
-			// it was read (another tab, or ops); this choice replaced nothing.
-			return Batch{}, Errorf(CodeConflict, "the batch's target changed while you chose; read the batch and choose again")
-		}
-	}
-	return nb, err
+	// The developer's choice replaces whatever target the batch has, ops' included.
+	return s.selectTarget(ctx, b, t, nil)
 }
 
-func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target) (Batch, error) {
+// selectTarget writes t as the batch's target; with replaces, only while the
+// batch's target account is still *replaces ("" for none).
+func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target, replaces *string) (Batch, error) {
 	if err := t.Validate(); err != nil {
 		return Batch{}, err
 	}
@@ -55,6 +50,7 @@ func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target) (Batch, 
 	if err != nil {
 		return Batch{}, err
 	}
+	tr.ReplacesTarget = replaces
 	return s.advance(ctx, b, StepTarget, tr)
 }
 
@@ -76,9 +72,8 @@ func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Tra
 		}
 	}
 	tt := t
-	prev := b.TargetAccountID
 	b.Target = &tt
-	return Transition{Target: &tt, TargetAccountID: b.ResolveTargetAccountID(), ReplacesTarget: &prev}, nil
+	return Transition{Target: &tt, TargetAccountID: b.ResolveTargetAccountID()}, nil
 }
 
 // applyOpsTarget applies the target ops chose for the batch, once: it never
@@ -88,7 +83,8 @@ func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Tra
 // with the refusal as lastRefusal, as the point of no return does with a
 // target taken. The wait that follows is the developer's.
 func (s *Migrator) applyOpsTarget(ctx context.Context, b Batch, m Migration, t Target) (Batch, error) {
-	nb, err := s.selectTarget(ctx, b, t)
+	read := b.TargetAccountID
+	nb, err := s.selectTarget(ctx, b, t, &read)
 	switch {
 	case IsCode(err, CodeTargetNotEligible):
 		return s.refuseOpsTarget(ctx, b, m, t, err)
