@@ -267,6 +267,34 @@ def patch_tolerated_percentage_integer():
     AmazonStateLanguageParser.parse = staticmethod(patched)
 
 
+# Patch 10 (for the local IAM enforcement, local/internal/iam): the interpreter
+# signs every call it makes (Lambda invokes, S3, EventBridge, Step Functions
+# integrations) with one access key, "ak", whatever the state machine's role.
+# On AWS those calls run with the execution's role: sign them with
+# "role-<role name>" so the local AWS endpoint can hold each machine to the
+# policies template.yaml gives its role.
+_ROLE_KEY_OLD = 'aws_access_key_id="ak",'
+_ROLE_KEY_NEW = "aws_access_key_id=_launcher_role_key(state_credentials),"
+
+
+def patch_role_credentials():
+    from moto.stepfunctions.parser.asl.utils import boto_client as bc
+
+    source = textwrap.dedent(inspect.getsource(bc.boto_client_for))
+    if source.count(_ROLE_KEY_OLD) != 1 or "state_credentials" not in source:
+        raise SystemExit("launcher: boto_client_for changed; re-check patch 10")
+
+    def _launcher_role_key(state_credentials):
+        role_arn = getattr(state_credentials, "role_arn", None)
+        return "role-" + role_arn.rsplit("/", 1)[-1] if role_arn else "ak"
+
+    bc._launcher_role_key = _launcher_role_key
+    namespace = {}
+    exec(compile(source.replace(_ROLE_KEY_OLD, _ROLE_KEY_NEW), "<launcher: patched boto_client_for>", "exec"), vars(bc), namespace)
+    # Every module imported the function object itself: give it the new code.
+    bc.boto_client_for.__code__ = namespace["boto_client_for"].__code__
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -279,6 +307,7 @@ def main():
     patch_integration_casing()
     patch_distributed_map_history()
     patch_timeout_paths_read_input()
+    patch_role_credentials()
     patch_tolerated_percentage_integer()
     strict = os.environ.get("MOTO_STRICT", "1") != "0"
     if strict:

@@ -57,8 +57,15 @@ func Load(ctx context.Context) (*Env, error) {
 	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {
 		m.CommitOverdue = time.Duration(v) * time.Second
 	}
-	if v, err := strconv.Atoi(os.Getenv("PENDING_TIMEOUT_SECONDS")); err == nil && v > 0 {
+	if raw := os.Getenv("PENDING_TIMEOUT_SECONDS"); raw != "" {
+		v, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%q: %w", raw, err)
+		}
 		m.PendingTimeout = time.Duration(v) * time.Second
+		if err := migration.CheckPendingTimeout(m.PendingTimeout); err != nil {
+			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%s: %w", raw, err)
+		}
 	}
 	env := &Env{Migrator: m, Store: store, Log: log}
 	if v := os.Getenv("MOVE_INVOCATION_SECONDS"); v != "" {

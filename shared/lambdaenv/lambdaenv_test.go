@@ -2,6 +2,7 @@ package lambdaenv
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -91,5 +92,38 @@ func TestMoveBudgetFromEnvironment(t *testing.T) {
 		t.Setenv("MOVE_INVOCATION_SECONDS", bad)
 		_, err = Load(context.Background())
 		assert.ErrorContains(t, err, "MOVE_INVOCATION_SECONDS", bad)
+	}
+}
+
+// A deadline that cannot fit in one Standard execution (a year) with the
+// move after it is refused at init: the function does not start, rather
+// than park waits AWS would cut short mid-move. The largest that fits passes.
+func TestPendingTimeoutMustFitOneExecutionWithTheMove(t *testing.T) {
+	for _, tc := range []struct {
+		seconds string
+		ok      bool
+	}{
+		{"2", true},
+		{"2592000", true},
+		{"31449600", true},  // 364 days: a year less the move's day
+		{"31449601", false}, // one second more
+		{"31536000", false}, // a whole year leaves the move no time
+		{"31622400", false}, // what the template allowed before: 366 days
+		{"0", false},
+		{"-5", false},
+		{"30d", false},
+	} {
+		t.Run(tc.seconds, func(t *testing.T) {
+			lambdaEnv(t)
+			t.Setenv("PENDING_TIMEOUT_SECONDS", tc.seconds)
+			env, err := Load(context.Background())
+			if tc.ok {
+				require.NoError(t, err)
+				assert.Equal(t, tc.seconds, strconv.FormatInt(int64(env.Migrator.PendingTimeout.Seconds()), 10))
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "PENDING_TIMEOUT_SECONDS")
+		})
 	}
 }
