@@ -46,7 +46,8 @@ func TestTemplateRolesAsCut(t *testing.T) {
 		"CommitFunction":          {"PutItem", "UpdateItem", "ConditionCheckItem"},
 		"FinishFunction":          {"UpdateItem", "DeleteItem"},
 	}
-	wakes := map[string]bool{"ApiFunction": true, "RecordAgreementFunction": true, "SelectTargetFunction": true, "CommitFunction": true}
+	// The waiting probe sends again a wake its wait never heard (Rewake).
+	wakes := map[string]bool{"ApiFunction": true, "RecordAgreementFunction": true, "SelectTargetFunction": true, "CommitFunction": true, "WaitingProbeFunction": true}
 	for _, fn := range functions {
 		for _, read := range []string{"GetItem", "Query", "BatchGetItem"} {
 			assert.True(t, allowed(fn, "dynamodb:"+read, data), "%s reads", fn)
@@ -68,7 +69,9 @@ func TestTemplateRolesAsCut(t *testing.T) {
 		// SendTask* are granted on "*" (IAM knows no resource for them),
 		// and only to the functions that end waits.
 		assert.Equal(t, wakes[fn], allowed(fn, "states:SendTaskSuccess", "*"), "%s wakes waits", fn)
-		assert.Equal(t, wakes[fn] || fn == "FinishFunction", allowed(fn, "states:SendTaskFailure", "*"), "%s fails waits", fn)
+		assert.Equal(t, (wakes[fn] && fn != "WaitingProbeFunction") || fn == "FinishFunction", allowed(fn, "states:SendTaskFailure", "*"), "%s fails waits", fn)
+		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:SendTaskHeartbeat", "*"), "%s asks a wait whether it still runs", fn)
+		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:DescribeExecution", "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine-"+cfn.StackName+":m-1"), "%s reads whether its migration's execution runs", fn)
 		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:StartExecution", own), "%s starts executions", fn)
 		assert.False(t, allowed(fn, "states:StartExecution", other), "%s: another stack's machine", fn)
 	}
