@@ -76,6 +76,9 @@ type Item struct {
 	// that batch's point of no return, so that batch's move leaves it and a
 	// later migration of the account takes it (docs/CONTRACT.md §4).
 	WaitsFor string `json:"-" dynamodbav:"waitsFor,omitempty"`
+	// LateArrival marks a record that arrived after its asset had moved and
+	// followed it (MovedBy is the asset's batch, which did not move it).
+	LateArrival bool `json:"lateArrival,omitempty" dynamodbav:"late,omitempty"`
 	// Members only: the app's holder and batch on the old platform. The relation
 	// itself moves with the collaborator's batch; the app owner's batch lists it
 	// for review, and the link follows the app by its id (rule 8).

@@ -14,7 +14,9 @@ type Known interface {
 	Asset(id string) (Item, bool)
 }
 
-// at names a record in errors: its place in the input and its id.
+// Name names a record in errors: its place in the input and its id.
+func (r Record) Name() string { return r.at() }
+
 func (r Record) at() string {
 	if r.Type == RecMember {
 		return fmt.Sprintf("%s (assetId %q, accountId %q)", r.At, r.Member.AssetID, r.Member.AccountID)
