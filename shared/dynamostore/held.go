@@ -148,8 +148,20 @@ func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeV
 
 // batchGet reads up to 100 records consistently, asking again for what
 // DynamoDB leaves unprocessed, with a growing pause.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
+	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
+	if len(attrs) > 0 {
+		names := make([]expression.NameBuilder, len(attrs))
+		for i, a := range attrs {
+			names[i] = expression.Name(a)
+		}
+		proj, err := expression.NewBuilder().WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
+		if err != nil {
+			return nil, err
+		}
+		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
+	}
 	pending := keys
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > 8 {
@@ -162,8 +174,8 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
 			}
 		}
-		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}}})
+		ka.Keys = pending
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
 		if err != nil {
 			return nil, storeErr(err)
 		}

@@ -74,8 +74,9 @@ func accountOfHolder(holder string) (migration.AccountRef, bool) {
 	return migration.ParseAccountRef(rest)
 }
 
-// readKeys reads keys consistently, 100 a call, in no particular order.
-func (s *Store) readKeys(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+// readKeys reads keys consistently, 100 a call, in no particular order;
+// only the attributes named, when any are.
+func (s *Store) readKeys(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	seen := map[string]bool{}
 	var batch []map[string]types.AttributeValue
@@ -83,7 +84,7 @@ func (s *Store) readKeys(ctx context.Context, keys []map[string]types.AttributeV
 		if len(batch) == 0 {
 			return nil
 		}
-		rows, err := s.batchGet(ctx, batch)
+		rows, err := s.batchGet(ctx, batch, attrs...)
 		out = append(out, rows...)
 		batch = batch[:0]
 		return err
@@ -124,7 +125,9 @@ func (t importTable) Judge(ctx context.Context, recs []migration.Record) ([]impo
 	for i, r := range recs {
 		keys[i] = key(rowKey(r), metaSK)
 	}
-	rows, err := t.s.readKeys(ctx, keys)
+	// The hash decides (and a target's own fields): the rest of a row is
+	// not read.
+	rows, err := t.s.readKeys(ctx, keys, attrPK, attrSource, "login", "onboarding", "subjectId", "miniprograms", "platform", "id")
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/devplatform/account-migration/shared/migration"
 )
@@ -51,6 +53,9 @@ type Table interface {
 	// that appeared since with other content stops it with an error naming
 	// the record.
 	Write(ctx context.Context, recs []migration.Record, k migration.Known) (Written, error)
+	// Lock makes owner the one import that writes to the table, from before
+	// the check until unlock, waiting (and saying so) while another holds it.
+	Lock(ctx context.Context, owner string, waiting func(holder string, until time.Time)) (unlock func(), err error)
 }
 
 // Counts is one record type's line of the summary.
@@ -117,12 +122,17 @@ type Options struct {
 	// Progress sees how many records of the phase are done, of total (total
 	// is 0 while the first pass is still counting).
 	Progress func(p Phase, done, total int64)
-	// Chunk is how many records go to the table at a time (default 100:
-	// one BatchGetItem, one TransactWriteItems).
-	Chunk int
+	// Chunk is how many records the check reads at a time (default 100:
+	// one BatchGetItem); WriteChunk how many a write takes (default 500:
+	// one read of what they depend on, then 25 a BatchWriteItem call).
+	Chunk, WriteChunk int
 	// StopAfter ends the write phase after that many chunks (tests: an
 	// import killed half-way); 0 is never.
 	StopAfter int
+	// Owner names this import in the table's import lock (default: host,
+	// process and time); Waiting hears about another import holding it.
+	Owner   string
+	Waiting func(holder string, until time.Time)
 }
 
 // ErrStopped is the run ended by Options.StopAfter.
@@ -144,10 +154,26 @@ func Run(ctx context.Context, src Source, t Table, opt Options) (Summary, error)
 	if opt.Chunk <= 0 || opt.Chunk > 100 {
 		opt.Chunk = 100
 	}
-	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[string]int64{}, dups: map[string]bool{}, existing: map[string]bool{}}
+	if opt.WriteChunk <= 0 {
+		opt.WriteChunk = 500
+	}
+	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[string]int64{}, dups: map[string]bool{}, existing: map[string]bool{}, ordered: true}
 	r.sum.DryRun = opt.DryRun
 	if err := r.pass1(ctx); err != nil {
 		return r.sum, err
+	}
+	if !opt.DryRun {
+		// What the check finds absent stays absent until it is written: no
+		// other import writes meanwhile.
+		if opt.Owner == "" {
+			host, _ := os.Hostname()
+			opt.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano))
+		}
+		unlock, err := t.Lock(ctx, opt.Owner, opt.Waiting)
+		if err != nil {
+			return r.sum, err
+		}
+		defer unlock()
 	}
 	if err := r.pass2(ctx); err != nil {
 		return r.sum, err
@@ -179,6 +205,9 @@ type run struct {
 	existing map[string]bool // keys already in the table with the same content
 	asked    map[migration.Ref]bool
 	total    int64
+	// ordered: every record of the input comes after the input's records
+	// it refers to, so one write pass keeps parents first.
+	ordered bool
 }
 
 func (r *run) refuse(rec migration.Record, problem string, conflict bool) {
@@ -253,9 +282,9 @@ func (r *run) pass2(ctx context.Context) error {
 		r.progress(PhaseCheck, r.total/2+seq/2)
 		return err
 	}
-	err := r.src.Each(ctx, func(rec migration.Record, bad error) error {
+	err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 		seq++
-		if bad != nil || migration.CheckRecord(rec) != nil || r.first[rec.Key()] != seq {
+		if bad != nil || r.first[rec.Key()] != seq || migration.CheckRecord(rec) != nil {
 			return nil // refused in pass 1
 		}
 		chunk = append(chunk, rec)
@@ -285,6 +314,7 @@ func (r *run) checkChunk(ctx context.Context, chunk []migration.Record) error {
 	}
 	var valid []migration.Record
 	for _, rec := range chunk {
+		r.checkOrder(rec, k)
 		if err := migration.CheckRefs(rec, k); err != nil {
 			r.refuse(rec, problem(err), false)
 			continue
@@ -366,4 +396,25 @@ func (r *run) answers(ref migration.Ref, k migration.Known) bool {
 		return ok
 	}
 	return false
+}
+
+// checkOrder notes a record that refers to an input record given after it.
+func (r *run) checkOrder(rec migration.Record, k migration.Known) {
+	if !r.ordered {
+		return
+	}
+	var app *migration.Item
+	if rec.Type == migration.RecMember {
+		if it, ok := k.Asset(rec.Member.AssetID); ok {
+			app = &it
+		}
+	}
+	self := r.first[rec.Key()]
+	for _, ref := range rec.Refs(app) {
+		key := map[string]string{"subject": "subject#", "account": "account#", "asset": "asset#"}[ref.Kind] + ref.ID
+		if seq, ok := r.first[key]; ok && seq > self {
+			r.ordered = false
+			return
+		}
+	}
 }

@@ -102,7 +102,12 @@ var levels = [][]migration.RecordType{
 func (r *run) write(ctx context.Context) error {
 	var done int64
 	chunks := 0
-	for _, level := range levels {
+	passes := levels
+	if r.ordered {
+		// Parents come first in the input already: one pass.
+		passes = [][]migration.RecordType{append(append(append([]migration.RecordType{}, levels[0]...), levels[1]...), levels[2]...)}
+	}
+	for _, level := range passes {
 		in := map[migration.RecordType]bool{}
 		for _, t := range level {
 			in[t] = true
@@ -124,7 +129,7 @@ func (r *run) write(ctx context.Context) error {
 			r.progress(PhaseWrite, done)
 			return err
 		}
-		err := r.src.Each(ctx, func(rec migration.Record, bad error) error {
+		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 			seq++
 			if bad != nil || !in[rec.Type] || r.existing[rec.Key()] || r.first[rec.Key()] != seq {
 				if bad == nil && in[rec.Type] {
@@ -133,7 +138,7 @@ func (r *run) write(ctx context.Context) error {
 				return nil
 			}
 			chunk = append(chunk, rec)
-			if len(chunk) >= r.opt.Chunk {
+			if len(chunk) >= r.opt.WriteChunk {
 				return flush()
 			}
 			return nil

@@ -114,7 +114,11 @@ func readLines(ctx context.Context, br *bufio.Reader, name string, fn func(migra
 			return err
 		}
 		if t := bytes.TrimSpace(line); len(t) > 0 {
-			rec, derr := migration.DecodeLine(t)
+			decode := migration.DecodeLine
+			if checked(ctx) {
+				decode = migration.DecodeCheckedLine
+			}
+			rec, derr := decode(t)
 			rec.Line = n
 			rec.At = fmt.Sprintf("%sline %d", name, n)
 			if ferr := fn(rec, derr); ferr != nil {
@@ -174,7 +178,11 @@ func readSnapshot(ctx context.Context, r io.Reader, name string, fn func(migrati
 				return bad("%s[%d]: %v", k, i, err)
 			}
 			line := lc.lineAt(dec.InputOffset() - int64(len(raw)))
-			rec, derr := migration.DecodeRecord(t, raw)
+			decode := migration.DecodeRecord
+			if checked(ctx) {
+				decode = migration.DecodeCheckedRecord
+			}
+			rec, derr := decode(t, raw)
 			rec.Type, rec.Line = t, line
 			rec.At = fmt.Sprintf("%s%s[%d]", name, k, i)
 			if err := fn(rec, derr); err != nil {
@@ -227,3 +235,12 @@ func (l *lineCounter) lineAt(offset int64) int {
 	l.ahead = l.ahead[i:]
 	return l.passed + 1
 }
+
+type checkedKey struct{}
+
+// Checked marks a pass over input that an earlier pass decoded strictly:
+// sources may decode it without the strict walk (a record that failed it
+// is skipped by the run either way).
+func Checked(ctx context.Context) context.Context { return context.WithValue(ctx, checkedKey{}, true) }
+
+func checked(ctx context.Context) bool { v, _ := ctx.Value(checkedKey{}).(bool); return v }

@@ -156,27 +156,31 @@ func (r Record) ItemType() ItemType {
 // DecodeRecord decodes one record of type t from its JSON (strictly: no
 // unknown, duplicated or wrongly cased field).
 func DecodeRecord(t RecordType, raw json.RawMessage) (Record, error) {
+	return decodeRecord(t, raw, DecodeStrict)
+}
+
+func decodeRecord(t RecordType, raw json.RawMessage, decode func([]byte, any) error) (Record, error) {
 	r := Record{Type: t}
 	var err error
 	switch t {
 	case RecSubject:
-		err = DecodeStrict(raw, &r.Subject)
+		err = decode(raw, &r.Subject)
 	case RecAccount:
-		err = DecodeStrict(raw, &r.Account)
+		err = decode(raw, &r.Account)
 	case RecIdentity:
-		err = DecodeStrict(raw, &r.Identity)
+		err = decode(raw, &r.Identity)
 	case RecApp:
-		err = DecodeStrict(raw, &r.App)
+		err = decode(raw, &r.App)
 	case RecService:
-		err = DecodeStrict(raw, &r.Service)
+		err = decode(raw, &r.Service)
 	case RecMember:
-		err = DecodeStrict(raw, &r.Member)
+		err = decode(raw, &r.Member)
 	case RecData:
-		err = DecodeStrict(raw, &r.Data)
+		err = decode(raw, &r.Data)
 	case RecOrder:
-		err = DecodeStrict(raw, &r.Order)
+		err = decode(raw, &r.Order)
 	case RecTarget:
-		err = DecodeStrict(raw, &r.Target)
+		err = decode(raw, &r.Target)
 	default:
 		return r, fmt.Errorf("type %q is not subject, account, identity, app, service, member, data, order or targetAccount", t)
 	}
@@ -193,7 +197,18 @@ type lineType struct {
 
 // DecodeLine decodes one JSON Lines record: an object with "type" and the
 // fields of that type, strictly (no unknown, duplicated or wrongly cased field).
-func DecodeLine(raw []byte) (Record, error) {
+func DecodeLine(raw []byte) (Record, error) { return decodeLine(raw, DecodeStrict) }
+
+// DecodeCheckedLine decodes a line DecodeLine accepted before (a later pass
+// over the same input) without the strict walk.
+func DecodeCheckedLine(raw []byte) (Record, error) { return decodeLine(raw, json.Unmarshal) }
+
+// DecodeCheckedRecord is DecodeRecord for a record accepted before.
+func DecodeCheckedRecord(t RecordType, raw json.RawMessage) (Record, error) {
+	return decodeRecord(t, raw, json.Unmarshal)
+}
+
+func decodeLine(raw []byte, decode func([]byte, any) error) (Record, error) {
 	var head struct {
 		Type *RecordType `json:"type"`
 	}
@@ -211,63 +226,63 @@ func DecodeLine(raw []byte) (Record, error) {
 			lineType
 			Subject
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Subject = v.Subject
 	case RecAccount:
 		var v struct {
 			lineType
 			Account
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Account = v.Account
 	case RecIdentity:
 		var v struct {
 			lineType
 			Identity
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Identity = v.Identity
 	case RecApp:
 		var v struct {
 			lineType
 			App
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.App = v.App
 	case RecService:
 		var v struct {
 			lineType
 			Service
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Service = v.Service
 	case RecMember:
 		var v struct {
 			lineType
 			Member
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Member = v.Member
 	case RecData:
 		var v struct {
 			lineType
 			DataSet
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Data = v.DataSet
 	case RecOrder:
 		var v struct {
 			lineType
 			Order
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Order = v.Order
 	case RecTarget:
 		var v struct {
 			lineType
 			TargetAccount
 		}
-		err = DecodeStrict(raw, &v)
+		err = decode(raw, &v)
 		r.Target = v.TargetAccount
 	default:
 		return r, fmt.Errorf("type %q is not subject, account, identity, app, service, member, data, order or targetAccount", r.Type)
