@@ -24,7 +24,7 @@ import (
 	"github.com/devplatform/account-migration/local/stack"
 )
 
-const secImport = "7. Import (opsctl import against a raw BatchWriteItem load of the same records, same moto endpoint, one writer each)"
+const secImport = "9. Import (opsctl import against a raw BatchWriteItem load of the same records, same moto endpoint, one writer each)"
 
 // importRun is one input size: the real opsctl binary importing a generated
 // JSON Lines file into empty tables, and the same records loaded raw.

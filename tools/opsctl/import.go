@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -43,6 +44,10 @@ func runImport(ctx context.Context, c *cli, args []string) (int, error) {
 	sum, err := importer.Run(ctx, src, env.store.ImportTable(), importer.Options{
 		DryRun:   *dryRun,
 		Progress: bar.update,
+		Waiting: func(holder string, until time.Time) {
+			bar.clear()
+			fmt.Fprintf(c.stderr, "waiting for the table's import lock: held by %s until %s (another import, or one that was killed)\n", holder, until.UTC().Format(time.RFC3339))
+		},
 		Refused: func(r importer.Refusal) {
 			refused++
 			bar.clear()
