@@ -208,9 +208,15 @@ func (t importTable) arrive(ctx context.Context, p placedRecord, arrival migrati
 		extra = append(extra, cc)
 	case migration.ArriveJoin:
 		upd := expression.Add(expression.Name("joins"), expression.Value(1)).
-			Add(expression.Name("joined"), expression.Value(&types.AttributeValueMemberSS{Value: []string{it.Key()}})).
 			Add(expression.Name("total"), expression.Value(1)).
 			Add(expression.Name("counts."+migration.CountsField(it.Type)), expression.Value(1))
+		if it.Type != migration.ItemData && it.Type != migration.ItemOrder {
+			// The point of no return reads these by key, whatever the index
+			// says: an app may count against the quota. Data sets and orders
+			// (unbounded in number, never counted against a quota) are found
+			// through the index.
+			upd = upd.Add(expression.Name("joined"), expression.Value(&types.AttributeValueMemberSS{Value: []string{it.Key()}}))
+		}
 		u, err := t.s.batchUpdate(*b, upd, stateIn([]migration.BatchState{migration.AwaitingAgreement, migration.AwaitingTarget, migration.AwaitingConfirmation}))
 		if err != nil {
 			return false, err

@@ -315,7 +315,7 @@ func (s *Store) transitionWrites(t migration.Transition, more func(expression.Up
 	}
 	if t.LeftIs != nil {
 		left := expression.Name("left")
-		cond = cond.And(expression.AttributeNotExists(left).Or(left.Equal(expression.Value(*t.LeftIs))))
+		cond = cond.And(expression.AttributeNotExists(left).Or(left.LessThanEqual(expression.Value(*t.LeftIs))))
 	}
 	if more != nil {
 		upd = more(upd)

@@ -137,5 +137,3 @@ func (e *env) count(t *testing.T) int {
 	}
 	return n
 }
-
-

@@ -89,9 +89,11 @@ type Batch struct {
 	// closing applies only when it reaches zero, so a record that joined the
 	// batch during its move is never left behind.
 	Left *int `json:"-" dynamodbav:"left,omitempty"`
-	// Joined lists the items ("<type>#<id>") imported into the batch while it
-	// waited, and Joins counts them: the point of no return reads them
-	// wherever the index is, and re-reads when Joins changed under it.
+	// Joined lists the apps, services, identities and relations
+	// ("<type>#<id>") imported into the batch while it waited, and Joins
+	// counts every record that joined: the point of no return reads the
+	// listed ones by key whatever the index says, and reads again when Joins
+	// changed under it.
 	Joined []string `json:"-" dynamodbav:"joined,stringset,omitempty"`
 	Joins  int      `json:"-" dynamodbav:"joins,omitempty"`
 }

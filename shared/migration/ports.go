@@ -102,9 +102,9 @@ type Transition struct {
 	// account that must still be chosen) the target is removed.
 	LastRefusal *BatchError
 	ClearTarget string
-	// LeftIs holds the transition to a batch whose move has this many items
-	// left (kept from the point of no return; batches without the count
-	// pass): the closing of a move applies only when it takes the last.
+	// LeftIs holds the transition to a batch whose move has at most this
+	// many items left (kept from the point of no return; batches without the
+	// count pass): the closing of a move applies only when it takes the last.
 	LeftIs *int
 	Audit  AuditEvent
 	// Also are more audit events of the same write: ops input that takes a
