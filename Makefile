@@ -71,7 +71,8 @@ lint:
 # The inner loop (under a minute): build, vet, and the unit and store tests;
 # everything but what starts a whole stack (local/stack, api, tools/opsctl,
 # e2e, reliability, the browser test), the benchmark, and with -short the
-# 5,000-asset commit (TestLargeBatchCommits, minutes alone). `make test` runs all.
+# 5,000-asset commit (TestLargeBatchCommits, minutes alone) and the 10^5-record
+# import (TestImportAtScaleSurvivesKill). `make test` runs all.
 CHECK_PKGS := ./shared/... ./statemachine/ ./local/internal/... ./local/jwtlocal/ ./local/demo/ \
 	./local/cmd/token/ ./local/faultproxy/ ./local/moto/ ./api/client/ ./events/
 .PHONY: check
@@ -88,7 +89,7 @@ browser-deps:
 # long ones (each minutes: a soak, whole-stack flows) go first so that no core
 # sits idle at the end waiting for one that started last. ./... adds the rest
 # (a package named twice runs once).
-SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./e2e/console/ ./api/ ./local/stack/
+SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./shared/importer/ ./e2e/console/ ./api/ ./local/stack/
 test: build-local lint browser-deps
 	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS) ./...
 
