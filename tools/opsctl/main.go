@@ -65,7 +65,12 @@ type cli struct {
 
 // run is the whole program behind main, so tests drive exactly what ops run.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr}
+	return runWithStdin(ctx, args, nil, stdout, stderr)
+}
+
+// runWithStdin is run with the standard input given (nil: os.Stdin).
+func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr, stdin: stdin}
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
 		printVersion(stdout)
 		return exitOK
