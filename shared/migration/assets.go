@@ -78,7 +78,7 @@ type Item struct {
 	WaitsFor string `json:"-" dynamodbav:"waitsFor,omitempty"`
 	// LateArrival marks a record that arrived after its asset had moved and
 	// followed it (MovedBy is the asset's batch, which did not move it).
-	LateArrival bool `json:"lateArrival,omitempty" dynamodbav:"late,omitempty"`
+	LateArrival bool `json:"-" dynamodbav:"late,omitempty"`
 	// Members only: the app's holder and batch on the old platform. The relation
 	// itself moves with the collaborator's batch; the app owner's batch lists it
 	// for review, and the link follows the app by its id (rule 8).
