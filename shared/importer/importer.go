@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strings"
 	"time"
@@ -157,7 +158,7 @@ func Run(ctx context.Context, src Source, t Table, opt Options) (Summary, error)
 	if opt.WriteChunk <= 0 {
 		opt.WriteChunk = 500
 	}
-	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[string]int64{}, dups: map[string]bool{}, existing: map[string]bool{}, ordered: true}
+	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[keyID]int64{}, existing: map[keyID]bool{}, ordered: true}
 	r.sum.DryRun = opt.DryRun
 	if err := r.pass1(ctx); err != nil {
 		return r.sum, err
@@ -198,11 +199,12 @@ type run struct {
 	sum   Summary
 	in    *inputKnown
 	table Resolved
-	// first is each key's first record (its sequence number); dups marks
-	// keys given more than once (every later occurrence is refused).
-	first    map[string]int64
-	dups     map[string]bool
-	existing map[string]bool // keys already in the table with the same content
+	// first is each key's first record (its sequence number): a later
+	// record with the key is refused. Keys are kept as 128-bit hashes (a
+	// collision among 10^9 keys has odds below 10^-20), so memory grows by
+	// ~50 bytes a record, never by the records themselves.
+	first    map[keyID]int64
+	existing map[keyID]bool // keys already in the table with the same content
 	asked    map[migration.Ref]bool
 	total    int64
 	// ordered: every record of the input comes after the input's records
@@ -254,9 +256,8 @@ func (r *run) pass1(ctx context.Context) error {
 			r.refuse(rec, problem(err), false)
 			return nil
 		}
-		k := rec.Key()
+		k := idOf(rec.Key())
 		if _, dup := r.first[k]; dup {
-			r.dups[k] = true
 			r.refuse(rec, "duplicate id: given twice in the input", false)
 			return nil
 		}
@@ -284,7 +285,7 @@ func (r *run) pass2(ctx context.Context) error {
 	}
 	err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 		seq++
-		if bad != nil || r.first[rec.Key()] != seq || migration.CheckRecord(rec) != nil {
+		if bad != nil || r.first[idOf(rec.Key())] != seq || migration.CheckRecord(rec) != nil {
 			return nil // refused in pass 1
 		}
 		chunk = append(chunk, rec)
@@ -337,7 +338,7 @@ func (r *run) checkChunk(ctx context.Context, chunk []migration.Record) error {
 		case Same:
 			c.Unchanged++
 			r.sum.Unchanged++
-			r.existing[rec.Key()] = true
+			r.existing[idOf(rec.Key())] = true
 		case Forward:
 			c.Changed++
 		case Different:
@@ -409,12 +410,23 @@ func (r *run) checkOrder(rec migration.Record, k migration.Known) {
 			app = &it
 		}
 	}
-	self := r.first[rec.Key()]
+	self := r.first[idOf(rec.Key())]
 	for _, ref := range rec.Refs(app) {
 		key := map[string]string{"subject": "subject#", "account": "account#", "asset": "asset#"}[ref.Kind] + ref.ID
-		if seq, ok := r.first[key]; ok && seq > self {
+		if seq, ok := r.first[idOf(key)]; ok && seq > self {
 			r.ordered = false
 			return
 		}
 	}
+}
+
+// keyID is a record key's FNV-128a hash.
+type keyID [16]byte
+
+func idOf(key string) keyID {
+	h := fnv.New128a()
+	_, _ = h.Write([]byte(key))
+	var id keyID
+	h.Sum(id[:0])
+	return id
 }

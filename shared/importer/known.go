@@ -12,11 +12,24 @@ import (
 type inputKnown struct {
 	subjects map[string]bool
 	accounts map[string]string
-	assets   map[string]migration.Record
+	assets   map[string]inputAsset
+}
+
+// inputAsset is an app or service of the input, as placement needs it.
+type inputAsset struct {
+	app     *migration.App
+	service *migration.Service
+}
+
+func (a inputAsset) record() migration.Record {
+	if a.app != nil {
+		return migration.Record{Type: migration.RecApp, App: *a.app}
+	}
+	return migration.Record{Type: migration.RecService, Service: *a.service}
 }
 
 func newInputKnown() *inputKnown {
-	return &inputKnown{subjects: map[string]bool{}, accounts: map[string]string{}, assets: map[string]migration.Record{}}
+	return &inputKnown{subjects: map[string]bool{}, accounts: map[string]string{}, assets: map[string]inputAsset{}}
 }
 
 func (k *inputKnown) add(rec migration.Record) {
@@ -26,7 +39,15 @@ func (k *inputKnown) add(rec migration.Record) {
 	case migration.RecAccount:
 		k.accounts[migration.SourceHolder(rec.Account.Platform, rec.Account.ID)] = rec.Account.SubjectID
 	case migration.RecApp, migration.RecService:
-		k.assets[rec.ID()] = migration.Record{Type: rec.Type, App: rec.App, Service: rec.Service}
+		// Only what placement reads: the record's own value.
+		// (copies: a pointer into rec would keep the whole record alive)
+		if rec.Type == migration.RecApp {
+			app := rec.App
+			k.assets[rec.ID()] = inputAsset{app: &app}
+		} else {
+			svc := rec.Service
+			k.assets[rec.ID()] = inputAsset{service: &svc}
+		}
 	}
 }
 
@@ -61,7 +82,7 @@ func (k *known) Asset(id string) (migration.Item, bool) {
 		return it, true
 	}
 	if rec, ok := k.r.in.assets[id]; ok {
-		it, _ := migration.PlaceRecord(rec, k)
+		it, _ := migration.PlaceRecord(rec.record(), k)
 		k.placed[id] = it
 		return it, true
 	}
@@ -131,7 +152,7 @@ func (r *run) write(ctx context.Context) error {
 		}
 		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 			seq++
-			if bad != nil || !in[rec.Type] || r.existing[rec.Key()] || r.first[rec.Key()] != seq {
+			if bad != nil || !in[rec.Type] || r.existing[idOf(rec.Key())] || r.first[idOf(rec.Key())] != seq {
 				if bad == nil && in[rec.Type] {
 					done++
 				}
