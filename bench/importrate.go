@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -24,7 +23,7 @@ import (
 	"github.com/devplatform/account-migration/local/stack"
 )
 
-const secImport = "9. Import (opsctl import against a raw BatchWriteItem load of the same records, same moto endpoint, one writer each)"
+const secImport = "9. Import (opsctl import against a raw BatchWriteItem load of the rows it wrote, same moto endpoint, one writer each)"
 
 // importRun is one input size: the real opsctl binary importing a generated
 // JSON Lines file into empty tables, and the same records loaded raw.
@@ -60,20 +59,25 @@ func (e env) importRates(ctx context.Context, sizes []int, logDir string) ([]imp
 			return nil, err
 		}
 		r := importRun{Records: n}
-		table, _, err := freshTables(ctx, srv.Endpoint, db, e.projectDir)
-		if err != nil {
-			return nil, err
-		}
-		slog.Info("raw BatchWriteItem load", "records", n)
-		if r.Raw, err = rawLoad(ctx, db, table, file); err != nil {
-			return nil, err
-		}
 		table, audit, err := freshTables(ctx, srv.Endpoint, db, e.projectDir)
 		if err != nil {
 			return nil, err
 		}
 		slog.Info("opsctl import", "records", n)
 		if err := runImport(ctx, bin, srv.Endpoint, table, audit, file, &r); err != nil {
+			return nil, err
+		}
+		// The baseline writes exactly the rows the import wrote (keys, index
+		// attributes and all), read back, into fresh tables.
+		rows, err := scanRows(ctx, db, table)
+		if err != nil {
+			return nil, err
+		}
+		if table, _, err = freshTables(ctx, srv.Endpoint, db, e.projectDir); err != nil {
+			return nil, err
+		}
+		slog.Info("raw BatchWriteItem load", "rows", len(rows))
+		if r.Raw, err = rawLoad(ctx, db, table, rows); err != nil {
 			return nil, err
 		}
 		slog.Info("import measured", "records", n, "import", r.Import.Round(time.Millisecond), "raw", r.Raw.Round(time.Millisecond), "peakRSSKB", r.PeakRSSKB)
@@ -108,54 +112,37 @@ func freshTables(ctx context.Context, endpoint string, db *dynamodb.Client, proj
 	return stack.DeployTables(ctx, db, projectDir)
 }
 
-// rawLoad is the store's best case for the same records: each line as one
-// row (its fields, keyed by type and id), put 25 a call with no condition
-// and no check, UnprocessedItems sent again.
-func rawLoad(ctx context.Context, db *dynamodb.Client, table, file string) (time.Duration, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, err
+// scanRows reads every row of table.
+func scanRows(ctx context.Context, db *dynamodb.Client, table string) ([]map[string]types.AttributeValue, error) {
+	var rows []map[string]types.AttributeValue
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, page.Items...)
 	}
-	defer f.Close()
+	return rows, nil
+}
+
+// rawLoad is the store's best case for the import's own rows: put 25 a
+// call with no condition and no check, UnprocessedItems sent again.
+func rawLoad(ctx context.Context, db *dynamodb.Client, table string, rows []map[string]types.AttributeValue) (time.Duration, error) {
 	began := time.Now()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var batch []types.WriteRequest
-	flush := func() error {
+	for start := 0; start < len(rows); start += 25 {
+		var batch []types.WriteRequest
+		for _, row := range rows[start:min(start+25, len(rows))] {
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: row}})
+		}
 		pending := map[string][]types.WriteRequest{table: batch}
 		for len(pending[table]) > 0 {
 			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
-				return err
+				return 0, err
 			}
 			pending = out.UnprocessedItems
 		}
-		batch = batch[:0]
-		return nil
-	}
-	for sc.Scan() {
-		var rec map[string]any
-		if err := json.Unmarshal(bytes.TrimSpace(sc.Bytes()), &rec); err != nil {
-			return 0, err
-		}
-		av, err := attributevalue.MarshalMap(rec)
-		if err != nil {
-			return 0, err
-		}
-		av["pk"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("%v#%v#%v", rec["type"], rec["id"], rec["assetId"])}
-		av["sk"] = &types.AttributeValueMemberS{Value: "#"}
-		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
-		if len(batch) == 25 {
-			if err := flush(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	if err := flush(); err != nil {
-		return 0, err
 	}
 	return time.Since(began), nil
 }
