@@ -75,7 +75,8 @@ lint:
 # The inner loop (under a minute): build, vet, and the unit and store tests;
 # everything but what starts a whole stack (local/stack, api, tools/opsctl,
 # e2e, reliability, the browser test), the benchmark, and with -short the
-# 5,000-asset commit (TestLargeBatchCommits, minutes alone). `make test` runs all.
+# 5,000-asset commit (TestLargeBatchCommits, minutes alone) and the 10^5-record
+# import (TestImportAtScaleSurvivesKill). `make test` runs all.
 CHECK_PKGS := ./shared/... ./statemachine/ ./local/internal/... ./local/jwtlocal/ ./local/demo/ \
 	./local/cmd/token/ ./local/faultproxy/ ./local/moto/ ./api/client/ ./events/
 .PHONY: check
@@ -92,7 +93,7 @@ browser-deps:
 # long ones (each minutes: a soak, whole-stack flows) go first so that no core
 # sits idle at the end waiting for one that started last. ./... adds the rest
 # (a package named twice runs once).
-SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./e2e/console/ ./api/ ./local/stack/
+SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./shared/importer/ ./e2e/console/ ./api/ ./local/stack/
 test: build-local lint browser-deps
 	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS) ./...
 
@@ -131,6 +132,14 @@ SOAK_MIGRATIONS ?= 5000
 SOAK_SECONDS    ?= 0
 SOAK_SEED       ?=
 SOAK_REPORT     ?= $(LOCAL_BUILD)/soak-report.json
+
+# The import's scale run as the contract names it: a generated 10^5-record
+# file imported, imported again (adds nothing), and killed half-way then run
+# again (the same table). make test runs the same test on 2 x 10^4 records.
+IMPORT_SCALE_RECORDS ?= 100000
+.PHONY: import-scale
+import-scale:
+	IMPORT_SCALE_RECORDS=$(IMPORT_SCALE_RECORDS) $(GO) test -count=1 -timeout 3h -run '^TestImportAtScaleSurvivesKill$$' -v ./shared/importer/
 
 .PHONY: soak
 soak:

@@ -21,6 +21,7 @@ type results struct {
 	Cold     []coldStart
 	API      *apiResult
 	Profile  *moveProfile
+	Imports  []importRun
 }
 
 const (
@@ -47,6 +48,7 @@ func (r *results) figures() []figure {
 	figs = append(figs, growthFigures(r.Commits)...)
 	figs = append(figs, dollarFigures(costRuns, costmodel.USEast1Arm64)...)
 	figs = append(figs, r.capacityFigures()...)
+	figs = append(figs, importFigures(r.Imports)...)
 	return figs
 }
 

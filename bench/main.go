@@ -44,13 +44,15 @@ type options struct {
 	profileSize  int
 	coldCompare  string
 	from         string
+	importSizes  []int
 }
 
 func main() {
 	var o options
-	var only, sizes, payloadSizes, costAccounts string
+	var only, sizes, payloadSizes, costAccounts, importSizes string
 	flag.StringVar(&o.projectDir, "project", ".", "project root (template.yaml, .build)")
-	flag.StringVar(&only, "only", "cold,commit,payload,api,profile,cost,capacity", "sections to run: cold, commit, payload, api, profile, cost, capacity")
+	flag.StringVar(&only, "only", "cold,commit,payload,api,profile,cost,capacity,import", "sections to run: cold, commit, payload, api, profile, cost, capacity, import")
+	flag.StringVar(&importSizes, "import-sizes", "10000,100000", "records of the import section's generated inputs (peak memory is compared between the first and the last)")
 	flag.IntVar(&o.bulkAccounts, "bulk-accounts", 40, "accounts of the bulk-start check (capacity section)")
 	flag.StringVar(&costAccounts, "cost-accounts", "500x5", "accounts (assets x subjects) run for their price alone; the commit section's single-batch runs are priced too")
 	flag.StringVar(&sizes, "sizes", "100,1000,2000,5000,10000", "single-batch commit sizes (assets)")
@@ -77,6 +79,9 @@ func main() {
 		fail(err)
 	}
 	if o.payloadSizes, err = parseInts(payloadSizes); err != nil {
+		fail(err)
+	}
+	if o.importSizes, err = parseInts(importSizes); err != nil {
 		fail(err)
 	}
 	if o.costAccounts, err = parseShapes(costAccounts); err != nil {
@@ -191,6 +196,11 @@ func (e env) measure(ctx context.Context, o options, logDir string) (*results, e
 			return nil, fmt.Errorf("api latency: %w", err)
 		}
 		res.API = &a
+	}
+	if o.only["import"] {
+		if res.Imports, err = e.importRates(ctx, o.importSizes, logDir); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
 	}
 	if o.only["profile"] {
 		if err := e.profile(ctx, res, o.profileSize, logDir); err != nil {

@@ -55,18 +55,28 @@ type commitTx struct {
 	targetAt int
 	markers  map[int]bool // absorption markers: another commit absorbed first
 	mini     int          // mini-programs the batch brings, by consistent reads
+	total    int          // items the move will take, by consistent reads
 }
 
 func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
-	b := c.Batch
-	left, mini, err := s.stillHeld(ctx, b)
+	// The batch as it is now: what joined it while it waited is part of
+	// what it moves, and a join after this read makes the commit read again.
+	b, err := s.Batch(ctx, c.Batch.MigrationID, c.Batch.BatchID)
 	if err != nil {
 		return err
 	}
-	if !left {
+	if b.State != migration.AwaitingConfirmation || b.TargetAccountID != c.Batch.TargetAccountID {
+		return migration.Errorf(migration.CodeWrongStep, "batch is no longer awaiting confirmation")
+	}
+	c.Batch = b
+	total, mini, err := s.willMove(ctx, b)
+	if err != nil {
+		return err
+	}
+	if total == 0 {
 		return migration.Errorf(migration.CodeNothingToMove, "nothing of batch %s is left at its source: it moved with another migration", b.BatchKey)
 	}
-	tx := &commitTx{quotaAt: -1, markers: map[int]bool{}, mini: mini}
+	tx := &commitTx{quotaAt: -1, markers: map[int]bool{}, mini: mini, total: total}
 	if err := s.batchWrite(tx, b, c.Deadline, c.Audit.At); err != nil {
 		return err
 	}
@@ -78,10 +88,11 @@ func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 		return err
 	}
 	ev := c.Audit
-	ev.Detail = map[string]any{"miniPrograms": mini}
+	ev.Detail = map[string]any{}
 	for k, v := range c.Audit.Detail {
 		ev.Detail[k] = v
 	}
+	ev.Detail["miniPrograms"], ev.Detail["total"] = mini, total
 	audit, err := s.auditPut(ev, auditSeq(ev))
 	if err != nil {
 		return err
@@ -100,6 +111,10 @@ func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 	}
 	switch {
 	case failed[0]:
+		cur, rerr := s.Batch(ctx, b.MigrationID, b.BatchID)
+		if rerr == nil && cur.State == migration.AwaitingConfirmation && cur.TargetAccountID == b.TargetAccountID {
+			return errReadAgain // a record joined the batch since it was read
+		}
 		return migration.Errorf(migration.CodeWrongStep, "batch is no longer awaiting confirmation")
 	case tx.quotaAt >= 0 && failed[tx.quotaAt]:
 		return quotaExceeded(b, c.QuotaLimit, mini)
@@ -122,11 +137,19 @@ func (s *Store) batchWrite(tx *commitTx, b migration.Batch, deadline time.Time, 
 		Set(expression.Name("updatedAt"), expression.Value(at)).
 		Set(expression.Name("commitDeadline"), expression.Value(deadline.UTC().Format(time.RFC3339))).
 		Set(expression.Name(attrGSI2PK), expression.Value(batchStatePK(migration.Committing))).
-		Set(expression.Name(attrGSI2SK), expression.Value(at+"#"+b.MigrationID+"#"+b.BatchID))
+		Set(expression.Name(attrGSI2SK), expression.Value(at+"#"+b.MigrationID+"#"+b.BatchID)).
+		Set(expression.Name("total"), expression.Value(tx.total)).
+		Set(expression.Name("left"), expression.Value(tx.total))
 	// The target must still be the one the caller read: a target changed in
-	// between makes this confirmation stale.
+	// between makes this confirmation stale. Nothing may have joined since
+	// the read (Joins), or the count would miss it.
 	cond := expression.Name("state").Equal(expression.Value(migration.AwaitingConfirmation)).
 		And(expression.Name("targetAccountId").Equal(expression.Value(b.TargetAccountID)))
+	if b.Joins == 0 {
+		cond = cond.And(expression.AttributeNotExists(expression.Name("joins")))
+	} else {
+		cond = cond.And(expression.Name("joins").Equal(expression.Value(b.Joins)))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return err

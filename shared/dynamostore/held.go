@@ -59,65 +59,40 @@ func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string
 	return held, absorbed, nil
 }
 
-// stillHeld reads, consistently, what of the batch its source still holds:
-// the mini-programs it brings, and whether anything at all is left. The
-// index only proposes candidates (it may lag and list an item that moved a
-// moment ago; an item's type and kind never change, so the index may say
-// which are mini-programs); each item's own record decides. Mini-programs
-// are read in full (a subject holds at most 10); of the rest, the first item
-// still held is enough.
-func (s *Store) stillHeld(ctx context.Context, b migration.Batch) (left bool, mini int, err error) {
+// willMove reads, consistently, everything the batch's move will take: the
+// items its source still holds under the batch key (the index proposes
+// them, each item's own record decides: the index may lag and still list an
+// item that moved a moment ago) and the items imported into the batch while
+// it waited (Joined, read whatever the index says), less those that arrived
+// too late for it (WaitsFor). total is what the move will take, mini the
+// mini-programs among them.
+func (s *Store) willMove(ctx context.Context, b migration.Batch) (total, mini int, err error) {
 	src := b.SourceHolder()
-	held := func(it migration.Item) bool { return it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" }
-	if len(b.Probe) > 0 {
-		// The batch's own probe: every mini-program it was planned with and a
-		// few other items; no index query (in moto, one costs seconds on a
-		// large table).
-		keys := make([]map[string]types.AttributeValue, len(b.Probe))
-		for i, k := range b.Probe {
-			keys[i] = key("ITEM#"+k, metaSK)
+	minis, others, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
+	if err != nil {
+		return 0, 0, err
+	}
+	keys := append(minis, others...)
+	for _, k := range b.Joined {
+		keys = append(keys, key("ITEM#"+k, metaSK))
+	}
+	rows, err := s.readKeys(ctx, keys)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, row := range rows {
+		var it migration.Item
+		if err := attributevalue.UnmarshalMap(row, &it); err != nil {
+			return 0, 0, err
 		}
-		err := s.readEach(ctx, keys, func(it migration.Item) bool {
-			if held(it) {
-				left = true
-				if it.IsMiniProgram() {
-					mini++
-				}
+		if it.Holder == src && it.BatchKey == b.BatchKey && it.Skip == "" && it.WaitsFor != b.BatchID {
+			total++
+			if it.IsMiniProgram() {
+				mini++
 			}
-			return true
-		})
-		if err != nil || left || b.Total <= len(b.Probe) {
-			return left, mini, err
 		}
 	}
-	// Apps first: they hold every mini-program, and one app still held is
-	// enough to know the batch is not empty.
-	minis, apps, err := s.indexed(ctx, src, batchPrefix(b.BatchKey)+string(migration.ItemApp)+"#")
-	if err != nil {
-		return false, 0, err
-	}
-	err = s.readEach(ctx, minis, func(it migration.Item) bool {
-		if held(it) && it.IsMiniProgram() {
-			mini++
-		}
-		return true
-	})
-	if err != nil || mini > 0 {
-		return mini > 0, mini, err
-	}
-	check := func(it migration.Item) bool {
-		left = held(it)
-		return !left
-	}
-	if err := s.readEach(ctx, apps, check); err != nil || left {
-		return left, 0, err
-	}
-	// No app left: any other item of the batch, a page at a time.
-	_, rest, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
-	if err != nil {
-		return false, 0, err
-	}
-	return left, 0, s.readEach(ctx, rest, check)
+	return total, mini, nil
 }
 
 // indexed lists the keys the index files under holder and prefix: the
@@ -173,8 +148,20 @@ func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeV
 
 // batchGet reads up to 100 records consistently, asking again for what
 // DynamoDB leaves unprocessed, with a growing pause.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
+	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
+	if len(attrs) > 0 {
+		names := make([]expression.NameBuilder, len(attrs))
+		for i, a := range attrs {
+			names[i] = expression.Name(a)
+		}
+		proj, err := expression.NewBuilder().WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
+		if err != nil {
+			return nil, err
+		}
+		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
+	}
 	pending := keys
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > 8 {
@@ -187,8 +174,8 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
 			}
 		}
-		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-			s.table: {Keys: pending, ConsistentRead: aws.Bool(true)}}})
+		ka.Keys = pending
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
 		if err != nil {
 			return nil, storeErr(err)
 		}

@@ -38,35 +38,17 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 	if max <= 0 {
 		max = maxTransactItems - 1
 	}
-	// The query reads each item's key alone: the moves need nothing else,
-	// and a lighter page is cheaper to read (and, in moto, to build).
-	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(b.SourceHolder()))).
-		And(expression.Key(attrGSI1SK).BeginsWith(batchPrefix(b.BatchKey)))
-	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(expression.NamesList(expression.Name(attrPK))).Build()
+	keys, last, err := s.movable(ctx, b, max)
 	if err != nil {
 		return migration.ChunkResult{}, err
 	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
-		KeyConditionExpression: qexpr.KeyCondition(), ProjectionExpression: qexpr.Projection(),
-		ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values(), Limit: aws.Int32(int32(max))})
-	if err != nil {
-		return migration.ChunkResult{}, storeErr(err)
-	}
-	keys := make([]string, 0, len(res.Items))
-	for _, row := range res.Items {
-		pk, ok := row[attrPK].(*types.AttributeValueMemberS)
-		if !ok {
-			return migration.ChunkResult{}, migration.Errorf(migration.CodeInternal, "a record of %s has no key", holdPK(b.SourceHolder()))
-		}
-		keys = append(keys, pk.Value)
-	}
-	last := len(res.LastEvaluatedKey) == 0 && len(keys) < max
 
 	// Every item of the call gets the same change under the same condition.
 	src, dst := b.SourceHolder(), b.TargetHolder()
 	upd := expression.Set(expression.Name("holder"), expression.Value(dst)).
 		Set(expression.Name(attrGSI1PK), expression.Value(holdPK(dst))).
 		Set(expression.Name("movedBy"), expression.Value(b.BatchID)).
+		Set(expression.Name("movedIn"), expression.Value(b.MigrationID)).
 		Set(expression.Name("movedAt"), expression.Value(now.UTC().Format(time.RFC3339Nano)))
 	move, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.Name("holder").Equal(expression.Value(src))).Build()
 	if err != nil {
@@ -83,6 +65,10 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 		if c.Closing != nil && last && start+per >= len(keys) && len(group)+2+len(c.Closing.Also) <= maxTransactItems {
 			t := *c.Closing // the items, the batch, its audit events; stamped as written
 			t.Audit.At = migration.Stamp(c.Time())
+			if b.Left != nil {
+				n := len(group)
+				t.LeftIs = &n // only if these are the last: nothing joined since
+			}
 			closing = &t
 		}
 		n, closed, err := s.moveItems(ctx, b, group, move, closing)
@@ -135,6 +121,10 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 			if cur.State == migration.Committed {
 				return 0, true, nil
 			}
+			if cur.State == migration.Committing && closing != nil {
+				closing = nil // more joined the batch: move these, close later
+				continue
+			}
 			return 0, false, migration.Errorf(migration.CodeWrongStep, "batch is %s, not COMMITTING", cur.State)
 		}
 		// The cancellation carries each failed item as it was (ALL_OLD); read
@@ -174,7 +164,11 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 // COMMITTING, or (closing) the COMMITTED transition with the counter.
 func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Transition) ([]types.TransactWriteItem, error) {
 	count := func(u expression.UpdateBuilder) expression.UpdateBuilder {
-		return u.Add(expression.Name("moved"), expression.Value(n))
+		u = u.Add(expression.Name("moved"), expression.Value(n))
+		if b.Left != nil {
+			u = u.Add(expression.Name("left"), expression.Value(-n))
+		}
+		return u
 	}
 	if closing != nil {
 		return s.transitionWrites(*closing, count)
@@ -187,4 +181,44 @@ func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Tran
 	return []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values()}}}, nil
+}
+
+// movable finds up to max keys of what the batch has still to move: what its
+// source holds under the batch key, less what arrived too late for it
+// (waitsFor: a later migration takes those). last says nothing is beyond.
+// The query reads each item's key alone: the moves need nothing else, and a
+// lighter page is cheaper to read (and, in moto, to build).
+func (s *Store) movable(ctx context.Context, b migration.Batch, max int) (keys []string, last bool, err error) {
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(b.SourceHolder()))).
+		And(expression.Key(attrGSI1SK).BeginsWith(batchPrefix(b.BatchKey)))
+	waits := expression.Name("waitsFor")
+	filter := expression.AttributeNotExists(waits).Or(waits.NotEqual(expression.Value(b.BatchID)))
+	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).
+		WithProjection(expression.NamesList(expression.Name(attrPK))).Build()
+	if err != nil {
+		return nil, false, err
+	}
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexHeld),
+			KeyConditionExpression: qexpr.KeyCondition(), FilterExpression: qexpr.Filter(), ProjectionExpression: qexpr.Projection(),
+			ExpressionAttributeNames: qexpr.Names(), ExpressionAttributeValues: qexpr.Values(),
+			ExclusiveStartKey: start, Limit: aws.Int32(int32(max - len(keys)))})
+		if err != nil {
+			return nil, false, storeErr(err)
+		}
+		for _, row := range res.Items {
+			pk, ok := row[attrPK].(*types.AttributeValueMemberS)
+			if !ok {
+				return nil, false, migration.Errorf(migration.CodeInternal, "a record of %s has no key", holdPK(b.SourceHolder()))
+			}
+			keys = append(keys, pk.Value)
+		}
+		start = res.LastEvaluatedKey
+		// A page of waiting items only: read on, or the call would find
+		// nothing while items are left behind them.
+		if len(start) == 0 || len(keys) >= max || len(keys) > 0 {
+			return keys, len(start) == 0 && len(keys) < max, nil
+		}
+	}
 }

@@ -69,13 +69,13 @@ func TestImportRefusesChangedRecord(t *testing.T) {
 	_, err := e.store.Import(e.ctx, f.build(t))
 	require.Error(t, err)
 	assert.Equal(t, migration.CodeConflict, migration.ErrorCode(err))
-	assert.Contains(t, err.Error(), "apps[1] app-1: exists with other content")
+	assert.Contains(t, err.Error(), `apps[1] (id "app-1"): exists with other content`)
 	assert.ElementsMatch(t, before, e.scanAll(t), "nothing written")
 
 	g := importFixture()
 	g.TargetAccounts[0].Onboarding = migration.OnboardingApplied
 	err = e.store.ImportSnapshot(e.ctx, g.build(t))
-	assert.ErrorContains(t, err, "targetAccounts[0] dev-1: exists with other content")
+	assert.ErrorContains(t, err, `targetAccounts[0] (id "dev-1"): onboarding may only move forward`)
 	assert.ElementsMatch(t, before, e.scanAll(t), "nothing written")
 }
 

@@ -323,6 +323,10 @@ func (s *Store) transitionWrites(t migration.Transition, more func(expression.Up
 		upd = upd.Remove(expression.Name("target")).Remove(expression.Name("targetAccountId"))
 		cond = cond.And(expression.Name("targetAccountId").Equal(expression.Value(t.ClearTarget)))
 	}
+	if t.LeftIs != nil {
+		left := expression.Name("left")
+		cond = cond.And(expression.AttributeNotExists(left).Or(left.LessThanEqual(expression.Value(*t.LeftIs))))
+	}
 	if more != nil {
 		upd = more(upd)
 	}

@@ -70,6 +70,15 @@ type Item struct {
 	Holder  string `json:"holder,omitempty" dynamodbav:"holder"`
 	MovedBy string `json:"movedBy,omitempty" dynamodbav:"movedBy,omitempty"`
 	MovedAt string `json:"movedAt,omitempty" dynamodbav:"movedAt,omitempty"`
+	// MovedIn is the migration of the batch that moved the item (MovedBy).
+	MovedIn string `json:"-" dynamodbav:"movedIn,omitempty"`
+	// WaitsFor names the batch an item arrived too late for: it came after
+	// that batch's point of no return, so that batch's move leaves it and a
+	// later migration of the account takes it (docs/CONTRACT.md §4).
+	WaitsFor string `json:"-" dynamodbav:"waitsFor,omitempty"`
+	// LateArrival marks a record that arrived after its asset had moved and
+	// followed it (MovedBy is the asset's batch, which did not move it).
+	LateArrival bool `json:"-" dynamodbav:"late,omitempty"`
 	// Members only: the app's holder and batch on the old platform. The relation
 	// itself moves with the collaborator's batch; the app owner's batch lists it
 	// for review, and the link follows the app by its id (rule 8).

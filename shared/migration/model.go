@@ -81,6 +81,21 @@ type Batch struct {
 	// Probe is the item keys ("<type>#<id>") the point of no return reads
 	// again: all its mini-programs and a few others (PlannedBatch.Probe).
 	Probe []string `json:"-" dynamodbav:"probe,omitempty"`
+	// LateArrivals counts records that arrived for assets this batch had
+	// already moved: they followed them to its target account.
+	LateArrivals int `json:"lateArrivals,omitempty" dynamodbav:"lateArrivals,omitempty"`
+	// Left is how many items the move has still to move, kept from the point
+	// of no return (nil on batches that passed it before it was kept): the
+	// closing applies only when it reaches zero, so a record that joined the
+	// batch during its move is never left behind.
+	Left *int `json:"-" dynamodbav:"left,omitempty"`
+	// Joined lists the apps, services, identities and relations
+	// ("<type>#<id>") imported into the batch while it waited, and Joins
+	// counts every record that joined: the point of no return reads the
+	// listed ones by key whatever the index says, and reads again when Joins
+	// changed under it.
+	Joined []string `json:"-" dynamodbav:"joined,stringset,omitempty"`
+	Joins  int      `json:"-" dynamodbav:"joins,omitempty"`
 }
 
 // SourceHolder is the holder string of the batch's old-platform account.
@@ -143,4 +158,5 @@ const (
 	EventBatchExpired      = "BATCH_EXPIRED"
 	EventBatchStalled      = "BATCH_STALLED" // a move failed for good; the batch stays COMMITTING
 	EventMigrationEnded    = "MIGRATION_ENDED"
+	EventLateArrival       = "LATE_ARRIVAL" // a record of an asset the batch had moved followed it
 )

@@ -54,7 +54,11 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	closing := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committed,
 		Audit: AuditEvent{At: s.stamp(), Event: EventBatchCommitted, Account: b.Source.String(), MigrationID: migrationID, BatchID: batchID,
 			BatchKey: b.BatchKey, From: Committing, To: Committed, Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
-	for {
+	if b.Left != nil {
+		none := 0
+		closing.LeftIs = &none // closed only once nothing is left: a record may join while it moves
+	}
+	for idle := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
 		}
@@ -68,10 +72,21 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		}
 		if res.Done {
 			closing.Audit.At = s.stamp()
-			if err := s.close(ctx, closing); err != nil {
+			closed, err := s.close(ctx, closing)
+			if err != nil {
 				return Progress{}, err
 			}
-			break
+			if closed {
+				break
+			}
+			// Something joined the batch that the index does not show yet:
+			// look again, a bounded number of times.
+			if idle++; idle > 20 {
+				return Progress{}, Errorf(CodeUnavailable, "batch %s counts items left to move that its source does not show yet; move it again", b.BatchID)
+			}
+			if err := s.pause(ctx, 100*time.Millisecond); err != nil {
+				return Progress{}, err
+			}
 		}
 		if !until.IsZero() && s.now().After(until) {
 			return Progress{Moved: b.Moved, Total: b.Total}, nil
@@ -85,17 +100,31 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 }
 
 // close marks a batch whose items have all moved COMMITTED, when its last
-// move had no room for it (or found nothing left).
-func (s *Migrator) close(ctx context.Context, t Transition) error {
+// move had no room for it (or found nothing left). closed is false when the
+// batch is still COMMITTING with items left (they joined during the move).
+func (s *Migrator) close(ctx context.Context, t Transition) (closed bool, err error) {
 	if _, err := s.Store.Transition(ctx, t); err != nil {
 		// Another mover may have finished first; anything else is the error.
 		cur, rerr := s.Store.Batch(ctx, t.MigrationID, t.BatchID)
 		if rerr != nil {
-			return rerr
+			return false, rerr
+		}
+		if cur.State == Committing && cur.Left != nil && *cur.Left > 0 {
+			return false, nil
 		}
 		if cur.State != Committed {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// pause waits d, or until ctx ends.
+func (s *Migrator) pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }

@@ -106,7 +106,11 @@ type Transition struct {
 	// for none): it passes only while the batch still has that one, so a
 	// choice read before another was written never overwrites it.
 	ReplacesTarget *string
-	Audit          AuditEvent
+	// LeftIs holds the transition to a batch whose move has at most this
+	// many items left (kept from the point of no return; batches without the
+	// count pass): the closing of a move applies only when it takes the last.
+	LeftIs *int
+	Audit  AuditEvent
 	// Also are more audit events of the same write: ops input that takes a
 	// batch past two steps at once records each step.
 	Also []AuditEvent

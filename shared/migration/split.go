@@ -6,104 +6,23 @@ import (
 
 // Place turns a validated snapshot into the items the migration knows, each
 // held by its old-platform account and placed in that account's batch, or
-// marked skipped with the reason. It is the one place where role scope
-// (rule 2), the split by subject (rules 3-5) and certification (rule 11) are
-// decided; the plan, the review and the commit all read what it decided.
-// Kept whole (97 lines): each pass reads the maps the earlier passes filled.
+// marked skipped with the reason. Role scope (rule 2), the split by subject
+// (rules 3-5) and certification (rule 11) are decided record by record in
+// PlaceRecord, the one place an import also places what it adds to a live
+// table; the plan, the review and the commit all read what it decided.
 func Place(snap *Snapshot) []Item {
-	subjects := make(map[string]Subject, len(snap.Subjects))
-	for _, s := range snap.Subjects {
-		subjects[s.ID] = s
-	}
-	accounts := make(map[string]Account, len(snap.Accounts))
-	for _, a := range snap.Accounts {
-		accounts[SourceHolder(a.Platform, a.ID)] = a
-	}
-	// certifiedUnder says whether an asset moves: it must be certified itself
-	// and certified under a certified subject.
-	certifiedUnder := func(certified bool, subjectID string) SkipReason {
-		if !certified {
-			return SkipUncertified
+	recs := snap.Records()
+	k := newSnapshotKnown(recs)
+	items := make([]Item, 0, len(recs))
+	for _, t := range []RecordType{RecApp, RecService, RecIdentity, RecMember, RecData, RecOrder} {
+		for _, r := range recs {
+			if r.Type != t {
+				continue
+			}
+			if it, ok := PlaceRecord(r, k); ok {
+				items = append(items, it)
+			}
 		}
-		if s, ok := subjects[subjectID]; !ok || !s.Certified {
-			return SkipSubjectUncertified
-		}
-		return ""
-	}
-
-	type parent struct {
-		holder, batchKey string
-		skip             SkipReason
-	}
-	parents := make(map[string]parent, len(snap.Apps)+len(snap.Services))
-	items := make([]Item, 0, len(snap.Apps)+len(snap.Services)+len(snap.Identities)+len(snap.Members)+len(snap.Data)+len(snap.Orders))
-	place := func(it Item, holder string, p TargetPlatform, skip SkipReason) Item {
-		it.Holder, it.Skip = holder, skip
-		if skip == "" {
-			it.BatchKey = BatchKey(it.SubjectID, p)
-		}
-		return it
-	}
-
-	// Apps move with their creator, the super admin, under the subject they were
-	// certified (published) under, not the account's own (rule 4).
-	for _, a := range snap.Apps {
-		it := place(Item{Type: ItemApp, ID: a.ID, Platform: a.Platform, Name: a.Name, Kind: string(a.Kind), SubjectID: a.SubjectID, Certified: a.Certified},
-			SourceHolder(a.Platform, a.CreatorAccountID), TargetPlatformOfApp(a.Kind), certifiedUnder(a.Certified, a.SubjectID))
-		parents[a.ID] = parent{it.Holder, it.BatchKey, it.Skip}
-		items = append(items, it)
-	}
-	for _, s := range snap.Services {
-		it := place(Item{Type: ItemService, ID: s.ID, Platform: s.Platform, Name: s.Name, SubjectID: s.SubjectID, Certified: s.Certified},
-			SourceHolder(s.Platform, s.OwnerAccountID), TargetPlatformOfService(), certifiedUnder(s.Certified, s.SubjectID))
-		parents[s.ID] = parent{it.Holder, it.BatchKey, it.Skip}
-		items = append(items, it)
-	}
-	for _, idn := range snap.Identities {
-		items = append(items, place(Item{Type: ItemIdentity, ID: idn.ID, Platform: idn.Platform, Kind: string(idn.Kind), SubjectID: idn.SubjectID, Certified: idn.Certified},
-			SourceHolder(idn.Platform, idn.AccountID), TargetPlatformOfIdentity(idn.Kind), certifiedUnder(idn.Certified, idn.SubjectID)))
-	}
-	// A collaboration relation belongs to the collaborator: it moves in a batch
-	// of the collaborator's own account, keyed by that account's subject
-	// ("personal" without one) and the app's target platform. It never moves
-	// the app itself (rule 2).
-	appsByID := make(map[string]App, len(snap.Apps))
-	for _, a := range snap.Apps {
-		appsByID[a.ID] = a
-	}
-	for _, m := range snap.Members {
-		app := appsByID[m.AssetID]
-		holder := SourceHolder(app.Platform, m.AccountID)
-		subjectID := accounts[holder].SubjectID
-		if subjectID == "" {
-			subjectID = PersonalSubject
-		}
-		skip := SkipReason("")
-		if p := parents[m.AssetID]; p.skip != "" {
-			skip = SkipParentSkipped
-		}
-		it := place(Item{Type: ItemMember, ID: MemberItemID(m.AssetID, m.AccountID), Platform: app.Platform, Name: app.Name, Kind: string(app.Kind),
-			SubjectID: subjectID, ParentID: m.AssetID, AccountID: m.AccountID, Role: m.Role, Certified: app.Certified},
-			holder, TargetPlatformOfApp(app.Kind), skip)
-		p := parents[m.AssetID]
-		it.AppHolder, it.AppBatchKey = p.holder, p.batchKey
-		items = append(items, it)
-	}
-	// Data and orders follow the asset they belong to: same holder, same batch.
-	follow := func(it Item, assetID string) Item {
-		p := parents[assetID]
-		it.Holder, it.BatchKey = p.holder, p.batchKey
-		if p.skip != "" {
-			it.Skip, it.BatchKey = SkipParentSkipped, ""
-		}
-		it.Certified = p.skip == ""
-		return it
-	}
-	for _, d := range snap.Data {
-		items = append(items, follow(Item{Type: ItemData, ID: d.ID, ParentID: d.AssetID, Kind: d.Kind}, d.AssetID))
-	}
-	for _, o := range snap.Orders {
-		items = append(items, follow(Item{Type: ItemOrder, ID: o.ID, ParentID: o.AssetID, AmountCents: o.AmountCents, Currency: o.Currency, Status: o.Status}, o.AssetID))
 	}
 	return items
 }

@@ -97,8 +97,8 @@ func Check(r Records, now time.Time) Report {
 	for _, u := range r.Unreadable {
 		add(RecordUnreadable, u.Key, u.Error)
 	}
-	movedBy := checkItems(r.Items, r.IndexHolders, batches, add)
-	checkBatches(r.Batches, movedBy, now, add)
+	movedBy, late := checkItems(r.Items, r.IndexHolders, batches, add)
+	checkBatches(r.Batches, movedBy, late, now, add)
 	checkAudit(r.Batches, r.Audit, add)
 	for _, q := range r.Quotas {
 		if q.Limit > 0 && q.Used > q.Limit {
@@ -116,9 +116,10 @@ func Check(r Records, now time.Time) Report {
 	return rep
 }
 
-// checkItems applies the holder rules and counts the items each batch moved.
-func checkItems(items []migration.Item, index map[string]string, batches map[string]migration.Batch, add func(Kind, string, string)) map[string]int {
-	movedBy := map[string]int{}
+// checkItems applies the holder rules and counts the items each batch moved
+// (movedBy) and the late arrivals that followed what it moved (late).
+func checkItems(items []migration.Item, index map[string]string, batches map[string]migration.Batch, add func(Kind, string, string)) (movedBy, late map[string]int) {
+	movedBy, late = map[string]int{}, map[string]int{}
 	seen := map[string]bool{}
 	for _, it := range items {
 		id := it.Key()
@@ -127,7 +128,9 @@ func checkItems(items []migration.Item, index map[string]string, batches map[str
 			continue // judged (and counted) once
 		}
 		seen[id] = true
-		if it.MovedBy != "" {
+		if it.MovedBy != "" && it.LateArrival {
+			late[it.MovedBy]++
+		} else if it.MovedBy != "" {
 			movedBy[it.MovedBy]++
 		}
 		if ih, ok := index[id]; ok && ih != it.Holder {
@@ -158,10 +161,10 @@ func checkItems(items []migration.Item, index map[string]string, batches map[str
 			add(ItemNotAtBatchTarget, id, sprintf("held by %s; batch %s moves to %s", it.Holder, b.BatchID, b.TargetHolder()))
 		}
 	}
-	return movedBy
+	return movedBy, late
 }
 
-func checkBatches(bs []migration.Batch, movedBy map[string]int, now time.Time, add func(Kind, string, string)) {
+func checkBatches(bs []migration.Batch, movedBy, late map[string]int, now time.Time, add func(Kind, string, string)) {
 	for _, b := range bs {
 		id := b.MigrationID + "/" + b.BatchID
 		if b.Moved > b.Total || (b.State == migration.Committed && b.Moved != b.Total) {
@@ -169,6 +172,9 @@ func checkBatches(bs []migration.Batch, movedBy map[string]int, now time.Time, a
 		}
 		if b.State == migration.Committed && movedBy[b.BatchID] != b.Total {
 			add(BatchItemsMismatch, id, sprintf("COMMITTED batch lists %d items but %d carry movedBy=%s", b.Total, movedBy[b.BatchID], b.BatchID))
+		}
+		if late[b.BatchID] != b.LateArrivals {
+			add(BatchItemsMismatch, id, sprintf("batch counts %d late arrivals but %d followed its items", b.LateArrivals, late[b.BatchID]))
 		}
 		if CommitOverdue(b, now) {
 			d := "COMMITTING with no commitDeadline"

@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"resume":     {"finish a migration whose workflow stopped: move COMMITTING batches, optionally close waiting ones", runResume},
 	"audit":      {"an account's audit trail as JSON lines", runAudit},
 	"reconcile":  {"check the table's invariants; exits 1 on any violation", runReconcile},
+	"import":     {"import old-platform records (snapshot or JSON Lines; FILE, - or s3://bucket/prefix): checked whole first, only what is new is added", runImport},
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 // cli is what every command shares: the output streams and the AWS wiring.
 type cli struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader // nil: os.Stdin
 	g              globalFlags
 	aws            *awsEnv // built on first use
 	// onFlags sees each command's flag set (shell completion reads it).
@@ -63,7 +65,12 @@ type cli struct {
 
 // run is the whole program behind main, so tests drive exactly what ops run.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr}
+	return runWithStdin(ctx, args, nil, stdout, stderr)
+}
+
+// runWithStdin is run with the standard input given (nil: os.Stdin).
+func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr, stdin: stdin}
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
 		printVersion(stdout)
 		return exitOK

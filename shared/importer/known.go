@@ -1,0 +1,189 @@
+package importer
+
+import (
+	"context"
+
+	"github.com/devplatform/account-migration/shared/migration"
+)
+
+// inputKnown is what the input itself says, kept compact: a subject's
+// certification, an account's subject, an asset's record (apps and services
+// only: what placement needs; data, orders and members are ids in run.first).
+type inputKnown struct {
+	subjects map[string]bool
+	accounts map[string]string
+	assets   map[string]inputAsset
+}
+
+// inputAsset is an app or service of the input, as placement needs it.
+type inputAsset struct {
+	app     *migration.App
+	service *migration.Service
+}
+
+func (a inputAsset) record() migration.Record {
+	if a.app != nil {
+		return migration.Record{Type: migration.RecApp, App: *a.app}
+	}
+	return migration.Record{Type: migration.RecService, Service: *a.service}
+}
+
+func newInputKnown() *inputKnown {
+	return &inputKnown{subjects: map[string]bool{}, accounts: map[string]string{}, assets: map[string]inputAsset{}}
+}
+
+func (k *inputKnown) add(rec migration.Record) {
+	switch rec.Type {
+	case migration.RecSubject:
+		k.subjects[rec.Subject.ID] = rec.Subject.Certified
+	case migration.RecAccount:
+		k.accounts[migration.SourceHolder(rec.Account.Platform, rec.Account.ID)] = rec.Account.SubjectID
+	case migration.RecApp, migration.RecService:
+		// Only what placement reads: the record's own value.
+		// (copies: a pointer into rec would keep the whole record alive)
+		if rec.Type == migration.RecApp {
+			app := rec.App
+			k.assets[rec.ID()] = inputAsset{app: &app}
+		} else {
+			svc := rec.Service
+			k.assets[rec.ID()] = inputAsset{service: &svc}
+		}
+	}
+}
+
+// known answers from the input first, then from what the table said. An
+// asset of the input is placed from the input (the write phase reads an
+// asset the table holds again, as it is then).
+type known struct {
+	r      *run
+	placed map[string]migration.Item
+}
+
+func (r *run) known() *known { return &known{r: r, placed: map[string]migration.Item{}} }
+
+func (k *known) Subject(id string) (bool, bool) {
+	if c, ok := k.r.in.subjects[id]; ok {
+		return c, true
+	}
+	c, ok := k.r.table.Subjects[id]
+	return c, ok
+}
+
+func (k *known) AccountSubject(holder string) (string, bool) {
+	if s, ok := k.r.in.accounts[holder]; ok {
+		return s, true
+	}
+	s, ok := k.r.table.Accounts[holder]
+	return s, ok
+}
+
+func (k *known) Asset(id string) (migration.Item, bool) {
+	if it, ok := k.placed[id]; ok {
+		return it, true
+	}
+	if rec, ok := k.r.in.assets[id]; ok {
+		it, _ := migration.PlaceRecord(rec.record(), k)
+		k.placed[id] = it
+		return it, true
+	}
+	it, ok := k.r.table.Assets[id]
+	return it, ok
+}
+
+// remember keeps what the table answered (and that it was asked).
+func (r *run) remember(refs []migration.Ref, res Resolved) {
+	if r.asked == nil {
+		r.asked = map[migration.Ref]bool{}
+	}
+	if r.table.Subjects == nil {
+		r.table = Resolved{Subjects: map[string]bool{}, Accounts: map[string]string{}, Assets: map[string]migration.Item{}}
+	}
+	for _, ref := range refs {
+		r.asked[ref] = true
+	}
+	for k, v := range res.Subjects {
+		r.table.Subjects[k] = v
+	}
+	for k, v := range res.Accounts {
+		r.table.Accounts[k] = v
+	}
+	for k, v := range res.Assets {
+		r.table.Assets[k] = v
+	}
+}
+
+// levels order the writes: what others refer to first.
+var levels = [][]migration.RecordType{
+	{migration.RecSubject, migration.RecAccount, migration.RecTarget},
+	{migration.RecApp, migration.RecService, migration.RecIdentity},
+	{migration.RecMember, migration.RecData, migration.RecOrder},
+}
+
+// write adds what pass 2 found new, level by level, a chunk at a time.
+func (r *run) write(ctx context.Context) error {
+	var done int64
+	chunks := 0
+	passes := levels
+	if r.ordered {
+		// Parents come first in the input already: one pass.
+		passes = [][]migration.RecordType{append(append(append([]migration.RecordType{}, levels[0]...), levels[1]...), levels[2]...)}
+	}
+	for _, level := range passes {
+		in := map[migration.RecordType]bool{}
+		for _, t := range level {
+			in[t] = true
+		}
+		var seq int64
+		var chunk []migration.Record
+		flush := func() error {
+			if len(chunk) == 0 {
+				return nil
+			}
+			if r.opt.StopAfter > 0 && chunks >= r.opt.StopAfter {
+				return ErrStopped
+			}
+			w, err := r.t.Write(ctx, chunk, r.known())
+			chunks++
+			r.count(w)
+			done += int64(len(chunk))
+			chunk = chunk[:0]
+			r.progress(PhaseWrite, done)
+			return err
+		}
+		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
+			seq++
+			if bad != nil || !in[rec.Type] || r.existing[idOf(rec.Key())] || r.first[idOf(rec.Key())] != seq {
+				if bad == nil && in[rec.Type] {
+					done++
+				}
+				return nil
+			}
+			chunk = append(chunk, rec)
+			if len(chunk) >= r.opt.WriteChunk {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) count(w Written) {
+	for list, n := range w.Added {
+		r.sum.of(list).Added += n
+		r.sum.Added += n
+	}
+	for list, n := range w.Unchanged {
+		r.sum.of(list).Unchanged += n
+		r.sum.Unchanged += n
+	}
+	for list, n := range w.Changed {
+		r.sum.of(list).Changed += n
+	}
+}
