@@ -81,6 +81,9 @@ type Batch struct {
 	// Probe is the item keys ("<type>#<id>") the point of no return reads
 	// again: all its mini-programs and a few others (PlannedBatch.Probe).
 	Probe []string `json:"-" dynamodbav:"probe,omitempty"`
+	// ReceiptSHA256 is the hash of the receipt last recorded in the audit
+	// trail (EventReceiptIssued), once the batch is COMMITTED.
+	ReceiptSHA256 string `json:"-" dynamodbav:"receiptSha256,omitempty"`
 }
 
 // SourceHolder is the holder string of the batch's old-platform account.
