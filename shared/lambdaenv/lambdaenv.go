@@ -28,6 +28,9 @@ type Env struct {
 	Migrator *migration.Migrator
 	Store    *dynamostore.Store
 	Log      *slog.Logger
+	// AWS is the SDK configuration, for a function that needs another
+	// client (each adapter's FromEnv), kept out of every other binary.
+	AWS aws.Config
 }
 
 // Load reads the environment. TABLE_NAME and AUDIT_TABLE_NAME are required
@@ -57,7 +60,7 @@ func Load(ctx context.Context) (*Env, error) {
 	if v, err := strconv.Atoi(os.Getenv("PENDING_TIMEOUT_SECONDS")); err == nil && v > 0 {
 		m.PendingTimeout = time.Duration(v) * time.Second
 	}
-	return &Env{Migrator: m, Store: store, Log: log}, nil
+	return &Env{Migrator: m, Store: store, Log: log, AWS: cfg}, nil
 }
 
 // awsConfig is the SDK configuration from what Lambda puts in the
