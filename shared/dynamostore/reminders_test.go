@@ -74,7 +74,7 @@ func TestRemindersAtOffsetsOnceAndNoneAfterTheWait(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for _, b := range batches {
-					_, err := e.m.RemindOne(e.ctx, b, offsets)
+					_, err := e.m.RemindOne(e.ctx, b, offsets, now)
 					assert.NoError(t, err)
 				}
 			}()
@@ -117,7 +117,7 @@ func TestReminderInsideTheWindowSkipsTheLongerOne(t *testing.T) {
 		now = start.Add(at)
 		b, err := e.store.Batch(e.ctx, res.MigrationID, res.BatchIDs[0])
 		require.NoError(t, err)
-		sent, err := e.m.RemindOne(e.ctx, b, offsets)
+		sent, err := e.m.RemindOne(e.ctx, b, offsets, now)
 		require.NoError(t, err)
 		return sent
 	}

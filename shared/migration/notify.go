@@ -62,16 +62,16 @@ func (s *Migrator) AnnounceWait(ctx context.Context, b Batch) error {
 // is sent, longest first (default: 7 days and 1 day).
 var DefaultReminders = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
 
-// RemindOne sends the batch's BatchExpiring reminder that is due at the
-// Migrator's now, if any: the shortest offset whose time has come and that
+// RemindOne sends the batch's BatchExpiring reminder that is due at now, if
+// any: the shortest offset whose time has come and that
 // was not sent yet. The store marks a reminder sent only while the batch is
 // still in the state read, so a batch that moved on gets none, and only one
 // sweep sends each. It reports the offset sent (0: none).
-func (s *Migrator) RemindOne(ctx context.Context, b Batch, offsets []time.Duration) (time.Duration, error) {
+func (s *Migrator) RemindOne(ctx context.Context, b Batch, offsets []time.Duration, now time.Time) (time.Duration, error) {
 	if s.Events == nil || !b.State.WaitingOnDeveloper() {
 		return 0, nil
 	}
-	deadline, now := b.Deadline(s.pending()), s.now()
+	deadline := b.Deadline(s.pending())
 	left := deadline.Sub(now)
 	if left <= 0 {
 		return 0, nil // expired: the workflow ends it

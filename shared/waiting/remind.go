@@ -20,6 +20,7 @@ type Reminder struct {
 	Migrator *migration.Migrator
 	Offsets  []time.Duration // longest first; migration.DefaultReminders when empty
 	Log      *slog.Logger
+	Now      func() time.Time // default time.Now
 }
 
 // SweepReport is what one sweep did.
@@ -33,7 +34,17 @@ type SweepReport struct {
 // unmarked for the next sweep, and the sweep goes on with the others; it
 // fails (so the schedule's retry runs it again) only when nothing could be
 // listed or some reminder failed.
-func (r Reminder) Handle(ctx context.Context, _ Event) (SweepReport, error) {
+//
+// It sweeps at the later of the scheduled event's time and the clock, as the
+// probe does: a delayed delivery is not early for any reminder.
+func (r Reminder) Handle(ctx context.Context, ev Event) (SweepReport, error) {
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	if ev.Time.After(now) {
+		now = ev.Time
+	}
 	offsets := r.Offsets
 	if len(offsets) == 0 {
 		offsets = migration.DefaultReminders
@@ -50,7 +61,7 @@ func (r Reminder) Handle(ctx context.Context, _ Event) (SweepReport, error) {
 	var errs []error
 	for _, b := range batches {
 		rep.Checked++
-		sent, err := r.Migrator.RemindOne(ctx, b, offsets)
+		sent, err := r.Migrator.RemindOne(ctx, b, offsets, now)
 		if err != nil {
 			rep.Failed++
 			log.ErrorContext(ctx, "reminder not sent", "migrationId", b.MigrationID, "batchId", b.BatchID, "error", err)
