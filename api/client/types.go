@@ -64,6 +64,7 @@ type Membership struct {
 type Skipped struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
+	Name   string `json:"name,omitempty"`
 	Reason string `json:"reason"`
 }
 
@@ -150,6 +151,7 @@ func NewTarget() Target { return Target{Mode: "new"} }
 type BatchAgreement struct {
 	Version    string `json:"version"`
 	SHA256     string `json:"sha256"`
+	Lang       string `json:"lang,omitempty"`
 	AcceptedAt string `json:"acceptedAt"`
 	Channel    string `json:"channel"`
 }
@@ -223,6 +225,7 @@ type Agreement struct {
 	Version string `json:"version"`
 	SHA256  string `json:"sha256"`
 	Text    string `json:"text"`
+	Lang    string `json:"lang"`
 }
 
 // AcceptRequest accepts the viewed agreement for one batch.

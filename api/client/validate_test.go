@@ -25,7 +25,7 @@ func fixed(answers map[string]struct {
 }
 
 func TestValidatorReportsWhatTheSpecDoesNotSay(t *testing.T) {
-	const agreement = `{"version":"v1","sha256":"2fab85d03047b0cd5f9d792db8d971b1a770ec38c27b87756b5329cfd2edc3e0","text":"t"}`
+	const agreement = `{"version":"v1","sha256":"2fab85d03047b0cd5f9d792db8d971b1a770ec38c27b87756b5329cfd2edc3e0","text":"t","lang":"en"}`
 	srv := fixed(map[string]struct {
 		status int
 		body   string

@@ -49,7 +49,7 @@ func categorize(items []migration.Item) (categorized, []migration.Skipped) {
 	skipped := []migration.Skipped{}
 	for _, it := range items {
 		if it.Skip != "" {
-			skipped = append(skipped, migration.Skipped{ID: it.ID, Type: it.Type, Reason: it.Skip})
+			skipped = append(skipped, migration.Skipped{ID: it.ID, Type: it.Type, Name: it.Name, Reason: it.Skip})
 			continue
 		}
 		it.Holder = "" // internal
@@ -102,6 +102,7 @@ type batchView struct {
 type agreementView struct {
 	Version    string `json:"version"`
 	SHA256     string `json:"sha256"`
+	Lang       string `json:"lang,omitempty"`
 	AcceptedAt string `json:"acceptedAt"`
 	Channel    string `json:"channel"`
 }
@@ -117,7 +118,7 @@ func viewBatch(b migration.Batch) batchView {
 		v.ExpiresAt = b.ExpiresAt
 	}
 	if b.Agreement != nil {
-		v.Agreement = &agreementView{Version: b.Agreement.Version, SHA256: b.Agreement.SHA256, AcceptedAt: b.Agreement.AcceptedAt, Channel: b.Agreement.Channel}
+		v.Agreement = &agreementView{Version: b.Agreement.Version, SHA256: b.Agreement.SHA256, Lang: b.Agreement.Lang, AcceptedAt: b.Agreement.AcceptedAt, Channel: b.Agreement.Channel}
 	}
 	return v
 }
@@ -280,7 +281,11 @@ func (a *API) review(ctx context.Context, r *request) (int, any, error) {
 }
 
 func (a *API) agreement(ctx context.Context, r *request) (int, any, error) {
-	ag, err := a.Migrator.ViewAgreement(ctx, r.caller, r.meta)
+	lang, err := agreementLang(r.ev.QueryStringParameters["lang"], header(r.ev, "accept-language"))
+	if err != nil {
+		return 0, nil, err
+	}
+	ag, err := a.Migrator.ViewAgreementIn(ctx, r.caller, lang, r.meta)
 	if err != nil {
 		return 0, nil, err
 	}

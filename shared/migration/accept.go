@@ -5,14 +5,24 @@ import (
 	"log/slog"
 )
 
-// ViewAgreement returns the agreement and records that the caller viewed it.
+// ViewAgreement returns the agreement in the default language and records
+// that the caller viewed it.
 func (s *Migrator) ViewAgreement(ctx context.Context, src AccountRef, meta RequestMeta) (Agreement, error) {
+	return s.ViewAgreementIn(ctx, src, DefaultAgreementLang, meta)
+}
+
+// ViewAgreementIn returns the agreement in lang (LangZH or LangEN) and
+// records that the caller viewed that text: accepting binds to its hash.
+func (s *Migrator) ViewAgreementIn(ctx context.Context, src AccountRef, lang string, meta RequestMeta) (Agreement, error) {
+	a, ok := AgreementIn(lang)
+	if !ok {
+		return Agreement{}, Errorf(CodeInvalidInput, "the agreement is written in %s and %s, not %q", LangZH, LangEN, lang)
+	}
 	if _, err := s.Store.SourceAccount(ctx, src); err != nil {
 		return Agreement{}, err
 	}
-	a := CurrentAgreement()
 	ev := AuditEvent{At: s.stamp(), Event: EventAgreementViewed, Account: src.String(), Actor: src.String(),
-		Detail: map[string]any{"version": a.Version, "sha256": a.SHA256, "sourceIp": meta.SourceIP, "userAgent": meta.UserAgent}}
+		Detail: map[string]any{"version": a.Version, "sha256": a.SHA256, "lang": a.Lang, "sourceIp": meta.SourceIP, "userAgent": meta.UserAgent}}
 	return a, s.Store.RecordView(ctx, src, a, ev)
 }
 
@@ -44,7 +54,8 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	if err := CheckAcceptance(version, sha); err != nil {
 		return Batch{}, err
 	}
-	acc := &Acceptance{Version: version, SHA256: sha, AcceptedBy: src.String(), AcceptedAt: s.stamp(),
+	lang, _ := agreementLang(sha)
+	acc := &Acceptance{Version: version, SHA256: sha, Lang: lang, AcceptedBy: src.String(), AcceptedAt: s.stamp(),
 		SourceIP: meta.SourceIP, UserAgent: meta.UserAgent, Channel: "developer"}
 	nb, err := s.advance(ctx, b, StepAgreement, Transition{Agreement: acc})
 	if IsCode(err, CodeWrongStep) {
@@ -68,13 +79,14 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch, error) {
 	oa := *m.Ops.Agreement
 	if oa.SHA256 == "" && oa.Version == CurrentAgreement().Version {
-		oa.SHA256 = CurrentAgreement().SHA256 // recorded before the hash was kept; one version, one text
+		oa.SHA256 = CurrentAgreement().SHA256 // recorded before the hash was kept
 	}
 	if err := CheckAcceptance(oa.Version, oa.SHA256); err != nil {
 		slog.WarnContext(ctx, "ops agreement not applied", "migrationId", b.MigrationID, "batchId", b.BatchID, "version", oa.Version, "error", err)
 		return b, nil
 	}
-	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, AcceptedBy: oa.AcceptedBy,
+	lang, _ := agreementLang(oa.SHA256)
+	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, Lang: lang, AcceptedBy: oa.AcceptedBy,
 		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
 	tr := Transition{}
 	if t, ok := m.Ops.Targets[b.BatchKey]; ok {

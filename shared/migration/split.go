@@ -142,6 +142,7 @@ const (
 type Skipped struct {
 	ID     string     `json:"id"`
 	Type   ItemType   `json:"type"`
+	Name   string     `json:"name,omitempty"` // an app's or service's name
 	Reason SkipReason `json:"reason"`
 }
 

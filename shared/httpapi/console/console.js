@@ -7,7 +7,7 @@
   var params = new URLSearchParams(location.search);
   var PAGE = Math.max(1, Math.min(1000, parseInt(params.get('pageSize'), 10) || 50));
   var POLL_MS = 1000;
-  var S = { token: null, claims: null, lang: pickLang(), screen: null, redraw: null, gen: 0, migId: null };
+  var S = { token: null, claims: null, lang: pickLang(), screen: null, redraw: null, gen: 0, migId: null, keepFocus: null, names: {} };
   var main = document.getElementById('main');
 
   // ---- language -------------------------------------------------------------------
@@ -23,6 +23,12 @@
     if (s === undefined) s = key;
     return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] !== undefined ? String(vars[k]) : ''; });
   }
+  // tn is t for a count: "key.one" when n is 1 and the language has that form.
+  function tn(key, n, vars) {
+    var v = { n: n };
+    for (var k in vars || {}) v[k] = vars[k];
+    return t(n === 1 && TEXTS[S.lang][key + '.one'] !== undefined ? key + '.one' : key, v);
+  }
   function errorText(code) {
     var e = TEXTS.errors[code] || TEXTS.errors.UNKNOWN;
     return e[S.lang];
@@ -31,9 +37,9 @@
     var k = group + '.' + value;
     return TEXTS[S.lang][k] !== undefined ? t(k) : value;
   }
+  function apiLang() { return S.lang === 'zh' ? 'zh-CN' : 'en'; }
   function applyLang() {
-    document.documentElement.lang = S.lang === 'zh' ? 'zh-CN' : 'en';
-    document.title = t('app.title');
+    document.documentElement.lang = apiLang();
     var b = document.getElementById('lang');
     b.textContent = S.lang === 'zh' ? 'English' : '中文';
     b.lang = S.lang === 'zh' ? 'en' : 'zh-CN';
@@ -41,7 +47,10 @@
     document.getElementById('brand').textContent = t('app.title');
     document.getElementById('signout').textContent = t('signout');
     document.querySelector('.skip').textContent = t('skip');
-    document.getElementById('steps-nav').setAttribute('aria-label', t('steps.label'));
+    document.getElementById('site-nav').setAttribute('aria-label', t('nav.label'));
+    document.getElementById('nav-assets').textContent = t('nav.assets');
+    document.getElementById('nav-overview').textContent = t('nav.overview');
+    document.getElementById('steps').setAttribute('aria-label', t('steps.label'));
     renderWho();
   }
 
@@ -56,7 +65,7 @@
   }
   function migKey() { return 'console.migration.' + S.claims.platform + ':' + S.claims.sub; }
   // Subjects seen in the plan, remembered: once a batch has moved, the plan no
-  // longer lists it, but the overview still names its subject.
+  // longer lists it, but every screen still names its subject.
   function remember(subjects) {
     var m = knownSubjects();
     (subjects || []).forEach(function (s) { if (s && s.id) m[s.id] = { id: s.id, name: s.name, kind: s.kind }; });
@@ -66,6 +75,10 @@
   function knownSubjects() {
     try { return JSON.parse(store('local', 'console.subjects') || '{}') || {}; } catch (e) { return {}; }
   }
+  // Names of apps and services seen on any screen, so that data, orders and
+  // members are shown with their app's name rather than its id.
+  function learn(items) { (items || []).forEach(function (a) { if (a && a.id && a.name) S.names[a.id] = a.name; }); }
+  function nameOf(id) { return S.names[id] || id; }
 
   // ---- DOM ------------------------------------------------------------------------
   function h(tag, attrs) {
@@ -93,7 +106,7 @@
   }
   function kv(pairs) {
     var dl = h('dl', { 'class': 'kv' });
-    pairs.forEach(function (p) { if (p) { add(dl, h('dt', {}, p[0])); add(dl, h('dd', {}, p[1])); } });
+    pairs.forEach(function (p) { if (p && p[1]) { add(dl, h('dt', {}, p[0])); add(dl, h('dd', {}, p[1])); } });
     return dl;
   }
   function counts(c) {
@@ -104,20 +117,55 @@
     return ul;
   }
 
+  // ---- addresses: one per screen ---------------------------------------------------
+  // Each screen has its own address on the page's own path, ?screen=<name>
+  // (&batch=<batchId> for a batch's steps), kept with the History API: Back and
+  // Forward move between screens, and a reload stays where it was. GET / serves
+  // every such address (the local stand-in and API Gateway's HTTP API route by
+  // path, never by query), so they need no route of their own.
+  var SCREENS = {};
+  function addr(name, bid) {
+    var q = new URLSearchParams(location.search);
+    q.set('screen', name);
+    if (bid) q.set('batch', bid); else q.delete('batch');
+    return location.pathname + '?' + q.toString();
+  }
+  function go(name, bid, replace) {
+    var url = addr(name, bid), st = { screen: name, batch: bid || null };
+    if (replace || url === location.pathname + location.search) history.replaceState(st, '', url);
+    else history.pushState(st, '', url);
+    return SCREENS[name](bid);
+  }
+  function fromAddress() {
+    var q = new URLSearchParams(location.search), name = q.get('screen'), bid = q.get('batch');
+    if (!S.token) return go('signin', null, true);
+    if (!name || !SCREENS[name] || name === 'signin' || name === 'nomigration') return home(true);
+    var needsBatch = ['agreement', 'review', 'target', 'confirm', 'progress', 'done'].indexOf(name) >= 0;
+    if ((needsBatch || name === 'overview') && !S.migId) return home(true);
+    if (needsBatch && !bid) return go('overview', null, true);
+    return SCREENS[name](bid);
+  }
+  window.addEventListener('popstate', function () { fromAddress(); });
+
   // show makes a screen current: the heading takes focus so keyboard and screen
-  // reader users start there, and the steps list marks where the account is.
+  // reader users start there (unless the user's own control asked to keep it:
+  // a language switch or a refresh redraws the screen under the same focus).
   function show(name, title, nodes) {
     S.screen = name;
     main.textContent = '';
     var h1 = h('h1', { id: 'title', tabindex: '-1' }, title);
-    add(main, [h1, h('div', { id: 'alert', role: 'alert' }), nodes]);
+    add(main, [h1, h('div', { id: 'alert' }), nodes]);
     main.setAttribute('data-screen', name);
     main.removeAttribute('data-done');
     main.removeAttribute('data-state');
     main.setAttribute('aria-busy', 'false');
     document.body.setAttribute('data-screen', name);
+    document.title = title + ' · ' + t('app.title');
     renderSteps(name);
-    h1.focus();
+    renderNav(name);
+    var keep = S.keepFocus && document.getElementById(S.keepFocus);
+    S.keepFocus = null;
+    if (keep) keep.focus(); else h1.focus();
     // When the first screen was ready, for the page's own timing (the browser test reads it).
     if (window.performance && performance.mark && !performance.getEntriesByName('console:first-screen').length) performance.mark('console:first-screen');
   }
@@ -129,12 +177,28 @@
     if (!main.querySelector('.spinner')) add(main, h('p', { 'class': 'spinner', role: 'status' }, t('loading')));
     return S.gen;
   }
+  // The steps a batch goes through: where the account is, not links (the
+  // navigation above them is).
   var STEPS = ['signin', 'assets', 'plan', 'agreement', 'review', 'target', 'confirm', 'progress', 'done'];
   function renderSteps(name) {
-    var ol = document.getElementById('steps');
+    var ol = document.getElementById('steps'), at = STEPS.indexOf(name); // none on the overview: its batches stand at different steps
     ol.textContent = '';
-    STEPS.forEach(function (s) {
-      add(ol, h('li', { 'aria-current': s === name ? 'step' : null }, t('step.' + s)));
+    ol.hidden = at < 0;
+    STEPS.forEach(function (s, i) {
+      add(ol, h('li', { 'aria-current': i === at ? 'step' : null, 'class': i < at ? 'past' : i === at ? 'now' : null },
+        h('span', { 'class': 'n', 'aria-hidden': 'true' }, String(i + 1)), ' ',
+        h('span', { 'class': 'sr' }, t('steps.of', { n: i + 1, total: STEPS.length }) + ' '), t('step.' + s)));
+    });
+  }
+  function renderNav(name) {
+    var nav = document.getElementById('site-nav');
+    nav.hidden = !S.claims || name === 'signin';
+    var ov = document.getElementById('nav-overview');
+    ov.parentNode.hidden = !S.migId;
+    [['nav-assets', 'assets'], ['nav-overview', 'overview']].forEach(function (p) {
+      var a = document.getElementById(p[0]);
+      a.setAttribute('href', addr(p[1]));
+      if (name === p[1]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     });
   }
   function renderWho() {
@@ -145,28 +209,41 @@
   }
 
   // ---- errors ---------------------------------------------------------------------
-  // showError puts the error's message in words into the screen's alert; a
-  // retry button repeats the same action (with the same Idempotency-Key).
-  function showError(err, retry) {
-    var box = document.getElementById('alert') || main;
-    var code = (err && err.code) || 'UNKNOWN';
-    if (code === 'UNAUTHORIZED') return signOut(code);
-    box.textContent = '';
-    var detail = err && err.requestId ? t('error.request', { id: err.requestId }) : '';
-    add(box, h('div', { 'class': 'alert', 'data-code': code },
-      h('p', {}, h('strong', {}, errorText(code))),
-      err && err.message ? h('p', { 'class': 'muted' }, err.message) : null,
-      detail ? h('p', { 'class': 'muted' }, detail) : null,
-      retry ? h('div', { 'class': 'actions' }, button(t('retry'), retry, 'secondary')) : null));
+  // showError shows one message, where the user is looking: next to the
+  // control that acted (near), else under the heading; any earlier message
+  // goes. A retry button repeats the same action (with the same Idempotency-Key).
+  function showError(err, retry, near) {
+    if (err && err.code === 'UNAUTHORIZED') return signOut(err.code);
+    var box = alertFor(err, retry);
+    placeAlert(box, near);
     main.setAttribute('aria-busy', 'false');
-    if (!main.querySelector('h1')) add(main, h('h1', { tabindex: '-1' }, t('error.title')));
+    if (!main.querySelector('h1')) main.insertBefore(h('h1', { tabindex: '-1' }, t('error.title')), main.firstChild);
+    return box;
+  }
+  function alertFor(err, retry) {
+    var code = (err && err.code) || 'UNKNOWN';
+    var detail = err && err.requestId ? t('error.request', { id: err.requestId }) : '';
+    return h('div', { 'class': 'alert', 'data-code': code, role: 'alert', tabindex: '-1' },
+      h('p', {}, h('strong', {}, errorText(code))),
+      err && err.message && code !== 'NETWORK' ? h('p', { 'class': 'muted' }, err.message) : null,
+      detail ? h('p', { 'class': 'muted' }, detail) : null,
+      retry ? h('div', { 'class': 'actions' }, button(t('retry'), retry, 'secondary')) : null);
+  }
+  function placeAlert(box, near) {
+    [].slice.call(main.querySelectorAll('.alert:not(.batch-error)')).forEach(function (a) { a.parentNode.removeChild(a); });
+    var spin = main.querySelector('.spinner');
+    if (spin) spin.parentNode.removeChild(spin);
+    if (near && near.parentNode && main.contains(near)) near.parentNode.insertBefore(box, near);
+    else add(document.getElementById('alert') || main, box);
+    if (box.scrollIntoView) box.scrollIntoView({ block: 'center' });
+    box.focus({ preventScroll: true });
   }
   // action runs one user action under a fresh Idempotency-Key; "try again"
   // reuses that key, so a retry after a lost answer never acts twice.
-  function action(fn) {
+  function action(fn, near) {
     var key = newKey();
     var run = function () {
-      return fn(key).catch(function (e) { showError(e, run); });
+      return fn(key).catch(function (e) { showError(e, run, near && near()); });
     };
     return run();
   }
@@ -212,28 +289,31 @@
   }
   function signIn(tok) {
     var claims = decodeClaims(tok.trim());
-    if (!claims || !claims.sub || !claims.platform) return showError({ code: 'TOKEN_UNREADABLE' });
+    if (!claims || !claims.sub || !claims.platform) return showError({ code: 'TOKEN_UNREADABLE' }, null, document.getElementById('token-submit'));
     S.token = tok.trim();
     S.claims = claims;
+    S.reason = null;
     store('session', 'console.token', S.token);
     renderWho();
-    home();
+    home(true);
   }
   function signOut(reason) {
-    S.token = S.claims = null;
+    S.token = S.claims = S.migId = null;
+    S.reason = reason || null;
     store('session', 'console.token', null);
     renderWho();
-    screenSignIn(reason);
+    go('signin', null, true);
   }
 
+  SCREENS.signin = function () { return screenSignIn(S.reason); };
   function screenSignIn(reason) {
     var g = busy('signin', function () { screenSignIn(reason); });
-    var paste = h('form', { 'class': 'card', onsubmit: function (ev) { ev.preventDefault(); signIn(document.getElementById('token').value); } },
+    var paste = h('form', { 'class': 'card', id: 'token-form', onsubmit: function (ev) { ev.preventDefault(); signIn(document.getElementById('token').value); } },
       h('h2', {}, t('signin.token.title')),
       h('p', { 'class': 'muted' }, t('signin.token.help')),
       h('div', { 'class': 'field' }, h('label', { 'for': 'token' }, t('signin.token.label')),
         h('textarea', { id: 'token', rows: '4', autocomplete: 'off', spellcheck: 'false', required: true })),
-      h('button', { type: 'submit' }, t('signin.token.submit')));
+      h('button', { type: 'submit', id: 'token-submit' }, t('signin.token.submit')));
     // The development sign-in exists only on the local stack (its API Gateway
     // stand-in serves /local/*); on AWS the request is a 404 and only the
     // token field shows.
@@ -245,14 +325,13 @@
           dev = h('section', { 'class': 'card', 'aria-labelledby': 'dev-title' },
             h('h2', { id: 'dev-title' }, t('signin.dev.title')),
             h('p', { 'class': 'muted' }, t('signin.dev.help')),
-            h('ul', { 'class': 'cards' }, accounts.map(function (a) {
-              return h('li', { 'class': 'option' }, button(t('signin.dev.as', { login: a.login }), function () { devSignIn(a); }, 'secondary', { 'data-account': a.platform + ':' + a.accountId }),
+            h('ul', { 'class': 'cards accounts' }, accounts.map(function (a) {
+              return h('li', { 'class': 'account' }, button([t('signin.dev.as'), ' ', h('span', { 'class': 'login' }, a.login)], function () { devSignIn(a); }, 'secondary', { 'data-account': a.platform + ':' + a.accountId }),
                 h('span', { 'class': 'muted' }, word('platform', a.platform) + ' · ' + a.accountId));
             })));
         }
-        show('signin', t('signin.title'), [
-          reason ? h('div', { 'class': 'alert', 'data-code': reason }, h('p', {}, h('strong', {}, errorText(reason)))) : null,
-          h('p', {}, t('signin.intro')), dev, paste]);
+        show('signin', t('signin.title'), [h('p', {}, t('signin.intro')), dev, paste]);
+        if (reason) placeAlert(alertFor({ code: reason }), document.getElementById('token-form'));
       });
   }
   function devSignIn(a) {
@@ -261,16 +340,16 @@
   }
 
   // ---- home: resume where the account stands -------------------------------------
-  function home() {
+  function home(replace) {
     busy('assets');
     var id = store('local', migKey());
-    if (!id) return screenAssets();
+    if (!id) return go('assets', null, replace);
     S.migId = id;
-    return get(migPath()).then(function () { screenOverview(); }, function (e) {
+    return get(migPath()).then(function () { go('overview', null, replace); }, function (e) {
       if (e.code === 'UNAUTHORIZED') return showError(e);
       store('local', migKey(), null); // gone or not ours: start from the account
       S.migId = null;
-      screenAssets();
+      go('assets', null, replace);
     });
   }
 
@@ -286,6 +365,7 @@
     return step('', 0);
   }
 
+  SCREENS.assets = screenAssets;
   function screenAssets() {
     var g = busy('assets', screenAssets);
     return allAssets().then(function (d) {
@@ -293,23 +373,24 @@
       if (!d.eligible) return screenNoMigration(d);
       var subj = {};
       (d.subjects || []).forEach(function (s) { subj[s.id] = s; });
+      learn(d.apps); learn(d.services);
       var sections = [
         h('section', { 'class': 'card' }, h('h2', {}, t('assets.account')), accountKV(d.account)),
         itemSection('assets.apps', d.apps, function (a) { return a.name + ' · ' + word('kind', a.kind) + ' · ' + subjectName(subj, a.subjectId); }),
         itemSection('assets.services', d.services, function (a) { return a.name + ' · ' + subjectName(subj, a.subjectId); }),
         itemSection('assets.identities', d.identities, function (a) { return word('kind', a.kind) + ' · ' + subjectName(subj, a.subjectId); }),
         itemSection('assets.memberships', d.memberships, function (m) { return (m.appName || m.appId) + ' · ' + word('role', m.role); }),
-        itemSection('assets.data', d.data, function (x) { return x.id + ' · ' + word('kind', x.kind); }),
-        itemSection('assets.orders', d.orders, function (o) { return orderText(o); })
+        itemSection('assets.data', d.data, dataText),
+        itemSection('assets.orders', d.orders, orderText)
       ];
       var skipped = d.skipped || [];
       sections.push(h('section', { 'class': 'card', id: 'skipped' }, h('h2', {}, t('assets.skipped', { n: skipped.length })),
         skipped.length ? h('p', { 'class': 'muted' }, t('assets.skipped.help')) : h('p', {}, t('assets.skipped.none')),
         skipped.length ? h('ul', { 'class': 'items' }, skipped.map(function (s) {
-          return h('li', { 'data-reason': s.reason }, word('type', s.type) + ' ' + s.id + ': ' + word('skip', s.reason));
+          return h('li', { 'data-reason': s.reason }, t('skipped.line', { type: word('type', s.type), name: s.name || nameOf(s.id), reason: word('skip', s.reason) }));
         })) : null));
       show('assets', t('assets.title'), [h('p', {}, t('assets.intro')), sections,
-        h('div', { 'class': 'actions' }, button(t('assets.next'), screenPlan))]);
+        h('div', { 'class': 'actions' }, S.migId ? button(t('overview.back'), function () { go('overview'); }) : button(t('assets.next'), function () { go('plan'); }))]);
     }, function (e) { showError(e, screenAssets); });
   }
   function accountKV(a) {
@@ -321,14 +402,18 @@
     return map[id] ? map[id].name : id;
   }
   function orderText(o) {
-    return o.id + ' · ' + (o.amountCents / 100).toFixed(2) + ' ' + (o.currency || '') + ' · ' + word('order', o.status);
+    return t('order.line', { id: o.id, app: nameOf(o.assetId), amount: (o.amountCents / 100).toFixed(2) + ' ' + (o.currency || ''), status: word('order', o.status) });
   }
-  function itemSection(key, list, line) {
+  function dataText(x) {
+    return (x.assetId ? nameOf(x.assetId) + ' · ' : '') + word('kind', x.kind);
+  }
+  function itemSection(key, list, line, id) {
     list = list || [];
-    return h('section', { 'class': 'card' }, h('h2', {}, t(key, { n: list.length })),
+    return h('section', { 'class': 'card', id: id }, h('h2', {}, t(key, { n: list.length })),
       list.length ? h('ul', { 'class': 'items' }, list.map(function (x) { return h('li', {}, line(x)); })) : h('p', { 'class': 'muted' }, t('none')));
   }
 
+  SCREENS.nomigration = function () { return screenAssets(); };
   function screenNoMigration(d) {
     show('nomigration', t('nomig.title'), [
       h('div', { 'class': 'ok' }, h('p', {}, h('strong', {}, t('nomig.lead')))),
@@ -339,6 +424,7 @@
   }
 
   // ---- plan -----------------------------------------------------------------------
+  SCREENS.plan = screenPlan;
   function screenPlan() {
     var g = busy('plan', screenPlan);
     return get('/v1/plan').then(function (p) {
@@ -346,14 +432,15 @@
       if (!p.eligible) return screenNoMigration(null);
       remember(p.batches.map(function (b) { return b.subject; }));
       show('plan', t('plan.title'), [
-        h('p', {}, t('plan.intro', { n: p.batches.length })),
+        h('p', {}, tn('plan.intro', p.batches.length)),
         h('ul', { 'class': 'cards' }, p.batches.map(function (b) {
+          var personal = !b.subject || b.subject.id === 'personal';
           return h('li', { 'class': 'card', 'data-batch': b.batchKey },
             h('h2', {}, subjectTitle(b.subject)),
-            kv([[t('field.subjectKind'), word('subjectKind', b.subject.kind)], [t('field.target'), word('platform', b.targetPlatform)]]),
+            kv([[t('field.subjectKind'), personal ? t('subjectKind.personal') : word('subjectKind', b.subject.kind)], [t('field.target'), word('platform', b.targetPlatform)]]),
             counts(b.counts));
         })),
-        h('div', { 'class': 'actions' }, button(t('plan.start'), startMigration), button(t('back'), screenAssets, 'secondary'))]);
+        h('div', { 'class': 'actions' }, button(t('plan.start'), startMigration, null, { id: 'start' }), button(t('back'), function () { history.back(); }, 'secondary'))]);
     }, function (e) { showError(e, screenPlan); });
   }
   function subjectTitle(s) {
@@ -366,44 +453,48 @@
       return api('POST', '/v1/migrations', {}, key).then(function (r) {
         S.migId = r.data.migrationId;
         store('local', migKey(), S.migId);
-        return screenOverview(r.status === 200 ? 'overview.resumed' : null);
+        S.note = r.status === 200 ? 'overview.resumed' : null;
+        return go('overview');
       });
-    });
+    }, function () { return main.querySelector('.actions'); });
   }
 
   // ---- the migration's batches ----------------------------------------------------
-  function screenOverview(noteKey) {
+  SCREENS.overview = function () { var n = S.note; S.note = null; return screenOverview(n); };
+  function screenOverview(noteKey, refreshed) {
     var g = busy('overview', function () { screenOverview(); });
     return Promise.all([get(migPath()), get('/v1/plan').catch(function () { return { batches: [] }; })]).then(function (r) {
       if (g !== S.gen) return;
-      var m = r[0], known = remember(r[1].batches.map(function (b) { return b.subject; })), subjects = {};
-      m.batches.forEach(function (b) { subjects[b.batchKey] = known[b.subjectId]; });
+      var m = r[0], known = remember(r[1].batches.map(function (b) { return b.subject; }));
       S.mig = m;
       var again = m.state === 'COMPLETED' && m.batches.some(function (b) { return b.state === 'FAILED' || b.state === 'EXPIRED'; });
       show('overview', t('overview.title'), [
         noteKey ? h('p', { 'class': 'note' }, t(noteKey)) : null,
         h('p', {}, t('overview.state', { state: word('mstate', m.state) })),
-        h('ul', { 'class': 'cards' }, m.batches.map(function (b) { return batchCard(b, subjects); })),
-        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), screenPlan, 'secondary')) : null,
-        h('div', { 'class': 'actions' }, button(t('refresh'), function () { screenOverview(); }, 'secondary'))]);
+        h('ul', { 'class': 'cards' }, m.batches.map(function (b) { return batchCard(b, known); })),
+        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), function () { go('plan'); }, 'secondary')) : null,
+        h('div', { 'class': 'actions' }, button(t('refresh'), function () { S.keepFocus = 'refresh'; screenOverview(null, true); }, 'secondary', { id: 'refresh' }),
+          h('p', { id: 'updated', role: 'status', 'class': 'muted' }, refreshed ? t('refreshed', { at: new Date().toLocaleTimeString(apiLang()) }) : ''))]);
     }, function (e) { showError(e, function () { screenOverview(); }); });
   }
-  function batchCard(b, subjects) {
-    var s = subjects[b.batchKey] || { id: b.subjectId };
+  function batchCard(b, known) {
+    var s = known[b.subjectId] || { id: b.subjectId };
+    var bid = b.batchId;
     var next = {
-      ACCEPT_AGREEMENT: [t('next.agreement'), function () { screenAgreement(b.batchId); }],
-      SELECT_TARGET: [t('next.review'), function () { screenReview(b.batchId); }],
-      CONFIRM: [t('next.confirm'), function () { screenConfirm(b.batchId); }],
-      WAIT: [t('next.progress'), function () { screenProgress(b.batchId); }],
-      VIEW_TARGET: [t('next.done'), function () { screenDone(b.batchId); }]
+      ACCEPT_AGREEMENT: [t('next.agreement'), 'agreement'],
+      SELECT_TARGET: [t('next.review'), 'review'],
+      CONFIRM: [t('next.confirm'), 'confirm'],
+      WAIT: [t('next.progress'), 'progress'],
+      VIEW_TARGET: [t('next.done'), 'done']
     }[b.nextAction];
     return h('li', { 'class': 'card', 'data-batch': b.batchKey, 'data-state': b.state },
       h('h2', {}, subjectTitle(s) + ' → ' + word('platform', b.targetPlatform)),
       h('p', {}, h('span', { 'class': 'state ' + b.state }, word('state', b.state)), ' ', t('hint.' + b.state)),
-      b.error ? h('div', { 'class': 'alert', 'data-code': b.error.code }, h('p', {}, h('strong', {}, errorText(b.error.code))), b.error.message ? h('p', { 'class': 'muted' }, b.error.message) : null) : null,
-      b.expiresAt && !/COMMIT|FAILED|EXPIRED/.test(b.state) ? h('p', { 'class': 'muted' }, t('expires', { at: new Date(b.expiresAt).toLocaleString(S.lang === 'zh' ? 'zh-CN' : 'en') })) : null,
+      b.error ? h('div', { 'class': 'alert batch-error', 'data-code': b.error.code }, h('p', {}, h('strong', {}, errorText(b.error.code))), b.error.message ? h('p', { 'class': 'muted' }, b.error.message) : null) : null,
+      b.expiresAt && !/COMMIT|FAILED|EXPIRED/.test(b.state) ? h('p', { 'class': 'muted' }, t('expires', { at: new Date(b.expiresAt).toLocaleString(apiLang()) })) : null,
       counts(b.counts),
-      next ? h('div', { 'class': 'actions' }, button(next[0], next[1], null, { 'data-action': b.nextAction })) : null);
+      next ? h('div', { 'class': 'actions' }, button(next[0], function () { go(next[1], bid); }, null, { 'data-action': b.nextAction }),
+        b.nextAction === 'CONFIRM' ? button(t('target.change'), function () { go('target', bid); }, 'secondary', { 'data-action': 'CHANGE_TARGET' }) : null) : null);
   }
   function batchOf(id) {
     return get(migPath()).then(function (m) {
@@ -412,35 +503,72 @@
       throw { code: 'NOT_FOUND' };
     });
   }
-  function toOverview() { return button(t('overview.back'), function () { screenOverview(); }, 'secondary'); }
+  // batchLine names the batch a screen is for: its subject and target platform.
+  function batchLine(b) {
+    var s = knownSubjects()[b.subjectId] || { id: b.subjectId };
+    return h('p', { 'class': 'batch', id: 'batch-name' }, t('batch.line', { subject: subjectTitle(s), platform: word('platform', b.targetPlatform) }));
+  }
+  function toOverview() { return button(t('overview.back'), function () { go('overview'); }, 'secondary', { 'data-to': 'overview' }); }
 
   // ---- agreement ------------------------------------------------------------------
-  // GET /v1/agreement records the view; accepting is offered only once the
-  // full text is on screen.
+  // GET /v1/agreement?lang= records the view of the text in the console's
+  // language; accepting sends that text's hash. The box can be ticked once the
+  // whole text has been on screen (scrolled to its end).
+  SCREENS.agreement = screenAgreement;
   function screenAgreement(bid) {
     var g = busy('agreement', function () { screenAgreement(bid); });
-    return get('/v1/agreement').then(function (ag) {
+    return Promise.all([get('/v1/agreement?lang=' + apiLang()), batchOf(bid)]).then(function (r) {
       if (g !== S.gen) return;
-      var box = h('input', { type: 'checkbox', id: 'agree' });
+      var ag = r[0], b = r[1];
+      if (b.state !== 'AWAITING_AGREEMENT') return acceptedAgreement(bid, b, ag);
+      var box = h('input', { type: 'checkbox', id: 'agree', disabled: true, 'aria-describedby': 'agreement-hint' });
       var accept = button(t('agreement.accept'), function () { acceptAgreement(bid, ag); }, null, { id: 'accept', disabled: true });
+      var hint = h('p', { id: 'agreement-hint', 'class': 'muted' }, t('agreement.scroll'));
+      var text = agreementText(ag);
+      var read = function () {
+        if (text.scrollTop + text.clientHeight < text.scrollHeight - 4) return;
+        box.disabled = false;
+        hint.textContent = t('agreement.read');
+        text.removeEventListener('scroll', read);
+      };
+      text.addEventListener('scroll', read);
       box.addEventListener('change', function () { accept.disabled = !box.checked; });
       show('agreement', t('agreement.title'), [
+        batchLine(b),
         h('p', {}, t('agreement.intro')),
-        h('p', { 'class': 'muted' }, t('agreement.version', { version: ag.version, sha: ag.sha256.slice(0, 12) })),
-        h('div', { 'class': 'agreement', tabindex: '0', role: 'region', 'aria-label': t('agreement.text'), id: 'agreement-text' }, ag.text),
+        text,
+        h('p', { 'class': 'muted', id: 'agreement-version' }, t('agreement.version', { version: ag.version, lang: t('lang.' + ag.lang) }), ' ',
+          h('span', { 'class': 'sha' }, t('agreement.sha', { sha: ag.sha256 }))),
+        hint,
         h('div', { 'class': 'check' }, box, h('label', { 'for': 'agree' }, t('agreement.check'))),
         h('div', { 'class': 'actions' }, accept, toOverview())]);
+      read(); // a text short enough to show whole needs no scrolling
     }, function (e) { showError(e, function () { screenAgreement(bid); }); });
+  }
+  function agreementText(ag) {
+    return h('div', { 'class': 'agreement', tabindex: '0', role: 'region', 'aria-label': t('agreement.text'), id: 'agreement-text', lang: ag.lang },
+      ag.text.split(/\n\s*\n/).map(function (p, i) { return h(i === 0 ? 'h2' : 'p', {}, p.trim()); }));
+  }
+  // Back to the agreement of a batch past it: what was accepted, and onwards.
+  function acceptedAgreement(bid, b, ag) {
+    var a = b.agreement;
+    var onwards = b.state === 'AWAITING_TARGET' || b.state === 'AWAITING_CONFIRMATION';
+    show('agreement', t('agreement.title'), [
+      batchLine(b),
+      a ? h('p', { 'class': 'ok', id: 'accepted' }, t('agreement.accepted', { version: a.version, lang: a.lang ? t('lang.' + a.lang) : '', at: new Date(a.acceptedAt).toLocaleString(apiLang()) })) : null,
+      agreementText(ag),
+      h('div', { 'class': 'actions' }, onwards ? button(t('review.title'), function () { go('review', bid); }, null, { id: 'continue' }) : null, toOverview())]);
   }
   function acceptAgreement(bid, ag) {
     action(function (key) {
-      busy('agreement');
+      document.getElementById('accept').disabled = true;
       return api('POST', migPath(bid) + '/agreement', { version: ag.version, sha256: ag.sha256 }, key)
-        .then(function () { return screenReview(bid); });
-    });
+        .then(function () { return go('review', bid); });
+    }, function () { return main.querySelector('.actions'); });
   }
 
   // ---- review (all seven kinds, paginated) ----------------------------------------
+  SCREENS.review = function (bid) { return screenReview(bid); };
   function screenReview(bid, cursors) {
     cursors = cursors || [''];
     var cur = cursors[cursors.length - 1];
@@ -448,143 +576,181 @@
     return get(migPath(bid) + '?limit=' + PAGE + (cur ? '&cursor=' + enc(cur) : '')).then(function (r) {
       if (g !== S.gen) return;
       var subj = {};
-      if (r.subject) subj[r.subject.id] = r.subject;
+      if (r.subject) { subj[r.subject.id] = r.subject; remember([r.subject]); }
       var apps = (r.apps || []).concat(r.services || []);
+      learn(apps);
       var idn = r.identities && r.identities.length ? r.identities : (r.identity ? [r.identity] : []);
-      // Headings count this page's items when the review has several pages.
+      var c = r.counts || {};
+      // One page or several: a pager only when there is more than one.
       var paged = cursors.length > 1 || !!r.nextCursor;
-      var pager = h('div', { 'class': 'pager' },
+      var pager = paged ? h('div', { 'class': 'pager' },
         h('span', { id: 'page' }, t('review.page', { n: cursors.length })),
         cursors.length > 1 ? button(t('review.prev'), function () { screenReview(bid, cursors.slice(0, -1)); }, 'secondary') : null,
-        r.nextCursor ? button(t('review.next'), function () { screenReview(bid, cursors.concat([r.nextCursor])); }, 'secondary', { id: 'next-page' }) : null);
-      var cont = r.state === 'AWAITING_TARGET' ? button(t('review.toTarget'), function () { screenTarget(bid); })
-        : r.state === 'AWAITING_CONFIRMATION' ? button(t('next.confirm'), function () { screenConfirm(bid); }) : null;
+        r.nextCursor ? button(t('review.next'), function () { screenReview(bid, cursors.concat([r.nextCursor])); }, 'secondary', { id: 'next-page' }) : null) : null;
+      var acts = [];
+      if (r.state === 'AWAITING_TARGET') acts.push(button(t('review.toTarget'), function () { go('target', bid); }, null, { id: 'continue' }));
+      if (r.state === 'AWAITING_CONFIRMATION') {
+        acts.push(button(t('next.confirm'), function () { go('confirm', bid); }, null, { id: 'continue' }));
+        acts.push(button(t('target.change'), function () { go('target', bid); }, 'secondary', { id: 'change-target' }));
+      }
       show('review', t('review.title'), [
+        batchLine(r),
         h('p', {}, t('review.intro')),
         h('section', { 'class': 'card', 'data-kind': 'account' }, h('h2', {}, t('review.account')), accountKV(r.account)),
         h('section', { 'class': 'card', 'data-kind': 'subject' }, h('h2', {}, t('review.subject')),
           r.subject ? kv([[t('field.name'), r.subject.name], [t('field.subjectKind'), word('subjectKind', r.subject.kind)], [t('field.certified'), r.subject.certified ? t('yes') : t('no')]]) : h('p', {}, t('subject.personal')),
-          h('p', {}, t('field.target') + ': ' + word('platform', r.targetPlatform))),
-        kindSection('apps', paged, apps, function (a) { return a.name + ' · ' + word('kind', a.kind) + ' · ' + a.id; }),
-        kindSection('identity', paged, idn, function (a) { return word('kind', a.kind) + ' · ' + a.id; }),
-        kindSection('members', paged, r.members, function (m) { return (m.appName || m.appId) + ' · ' + m.accountId + ' · ' + word('role', m.role); }),
-        kindSection('data', paged, r.data, function (x) { return x.id + ' · ' + word('kind', x.kind) + (x.assetId ? ' · ' + x.assetId : ''); }),
-        kindSection('orders', paged, r.orders, orderText),
+          h('p', {}, t('field.target') + t('colon') + word('platform', r.targetPlatform))),
+        kindSection('apps', paged, (c.apps || 0) + (c.services || 0), apps, function (a) { return a.name + ' · ' + word('kind', a.kind || 'service'); }),
+        kindSection('identity', paged, c.identities, idn, function (a) { return word('kind', a.kind) + (r.subject ? ' · ' + r.subject.name : ''); }),
+        kindSection('members', paged, c.members, r.members, memberText, h('p', { 'class': 'note', id: 'members-note' }, t('members.note'))),
+        kindSection('data', paged, c.data, r.data, dataText),
+        kindSection('orders', paged, c.orders, r.orders, orderText),
         pager,
-        h('div', { 'class': 'actions' }, cont, toOverview())]);
+        h('div', { 'class': 'actions' }, acts, toOverview())]);
     }, function (e) { showError(e, function () { screenReview(bid, cursors); }); });
   }
-  function kindSection(kind, paged, list, line) {
+  function memberText(m) {
+    return t('member.line', { app: m.appName || nameOf(m.appId), account: m.accountId, role: word('role', m.role) });
+  }
+  function kindSection(kind, paged, total, list, line, note) {
     list = list || [];
-    var n = paged ? t('review.onPage', { n: list.length }) : list.length;
-    return h('section', { 'class': 'card', 'data-kind': kind }, h('h2', {}, t('review.' + kind, { n: n })),
-      list.length ? h('ul', { 'class': 'items' }, list.map(function (x) { return h('li', {}, line(x)); })) : h('p', { 'class': 'muted' }, t('review.none')));
+    total = total === undefined ? list.length : total;
+    var empty = !total ? t('none') : t('review.elsewhere');
+    return h('section', { 'class': 'card', 'data-kind': kind }, h('h2', {}, t('review.' + kind, { n: total })),
+      total ? note : null,
+      list.length ? h('ul', { 'class': 'items' }, list.map(function (x) { return h('li', {}, line(x)); })) : h('p', { 'class': 'muted' }, empty));
   }
 
   // ---- target ---------------------------------------------------------------------
+  // Nothing is chosen for the developer: an existing account must be picked on
+  // purpose. Until the confirmation the choice may be changed (PUT again).
+  SCREENS.target = function (bid) { return screenTarget(bid); };
   function screenTarget(bid, refusal) {
     var g = busy('target', function () { screenTarget(bid, refusal); });
     return Promise.all([get(migPath(bid) + '/targets'), batchOf(bid)]).then(function (r) {
       if (g !== S.gen) return;
       var tg = r[0], b = r[1];
+      if (b.state !== 'AWAITING_TARGET' && b.state !== 'AWAITING_CONFIRMATION') return go('overview', null, true);
+      var chosen = b.state === 'AWAITING_CONFIRMATION' && b.target ? (b.target.mode === 'new' ? '' : b.target.accountId) : null;
+      var platform = word('platform', b.targetPlatform);
       var opts = tg.existing.map(function (a, i) {
         var id = 'target-' + i;
-        return h('div', { 'class': 'option' }, h('input', { type: 'radio', name: 'target', id: id, value: a.accountId, checked: i === 0 }),
-          h('label', { 'for': id }, h('strong', {}, a.accountId), ' · ' + a.login + ' · ' + t('onboarding.' + a.onboarding)));
+        return h('div', { 'class': 'option' }, h('input', { type: 'radio', name: 'target', id: id, value: a.accountId, checked: chosen === a.accountId }),
+          h('label', { 'for': id }, h('strong', {}, a.accountId), ' · ', h('span', { 'class': 'login' }, a.login), ' · ' + t('onboarding.' + a.onboarding)));
       });
       if (tg.newAllowed) {
-        opts.push(h('div', { 'class': 'option' }, h('input', { type: 'radio', name: 'target', id: 'target-new', value: '', checked: !tg.existing.length }),
-          h('label', { 'for': 'target-new' }, t('target.new', { platform: word('platform', b.targetPlatform) }))));
+        opts.push(h('div', { 'class': 'option' }, h('input', { type: 'radio', name: 'target', id: 'target-new', value: '', checked: chosen === '' }),
+          h('label', { 'for': 'target-new' }, h('strong', {}, t('target.new', { platform: platform })), h('span', { 'class': 'muted block' }, t('target.newNote', { login: S.claims.login || S.claims.sub })))));
       }
-      var form = h('form', { onsubmit: function (ev) { ev.preventDefault(); chooseTarget(bid, form); } },
-        h('fieldset', {}, h('legend', {}, t('target.legend', { platform: word('platform', b.targetPlatform) })), opts),
-        h('div', { 'class': 'actions' }, h('button', { type: 'submit' }, t('target.submit')), toOverview()));
+      var submit = h('button', { type: 'submit', id: 'target-submit' }, t('target.submit'));
+      var form = h('form', { onsubmit: function (ev) { ev.preventDefault(); chooseTarget(bid, form, submit); } },
+        h('fieldset', {}, h('legend', {}, t('target.legend', { platform: platform })), opts),
+        h('div', { 'class': 'actions' }, submit, toOverview()));
       show('target', t('target.title'), [
-        refusal ? h('div', { 'class': 'alert', 'data-code': refusal }, h('p', {}, h('strong', {}, errorText(refusal)))) : null,
+        batchLine(b),
+        chosen !== null ? h('p', { 'class': 'note', id: 'current-target' }, t('target.current', { account: chosen || t('confirm.newAccount') })) : null,
         h('p', {}, t('target.intro')),
         h('p', { 'class': 'note' }, tg.existing.length ? t('target.existingNote') : t('target.noneEligible')),
         form]);
+      if (refusal) showError({ code: refusal }, null, form);
     }, function (e) { showError(e, function () { screenTarget(bid); }); });
   }
-  function chooseTarget(bid, form) {
+  function chooseTarget(bid, form, submit) {
     var picked = form.querySelector('input[name=target]:checked');
-    if (!picked) return showError({ code: 'TARGET_REQUIRED' });
+    if (!picked) return showError({ code: 'TARGET_REQUIRED' }, null, submit.parentNode);
     var body = picked.value ? { mode: 'existing', accountId: picked.value } : { mode: 'new' };
     action(function (key) {
-      return api('PUT', migPath(bid) + '/target', body, key).then(function () { return screenConfirm(bid); });
-    });
+      submit.disabled = true;
+      return api('PUT', migPath(bid) + '/target', body, key).then(function () { return go('confirm', bid); }, function (e) { submit.disabled = false; throw e; });
+    }, function () { return submit.parentNode; });
   }
 
   // ---- confirmation (irreversible) ------------------------------------------------
+  SCREENS.confirm = screenConfirm;
   function screenConfirm(bid) {
     var g = busy('confirm', function () { screenConfirm(bid); });
     return Promise.all([batchOf(bid), get('/v1/plan').catch(function () { return { batches: [] }; })]).then(function (r) {
       if (g !== S.gen) return;
-      var b = r[0], subject = knownSubjects()[b.subjectId] || { id: b.subjectId };
-      r[1].batches.forEach(function (p) { if (p.batchKey === b.batchKey) subject = p.subject; });
-      if (b.state !== 'AWAITING_CONFIRMATION') return screenOverview();
-      var target = b.target && b.target.mode === 'new' ? t('confirm.newAccount') : (b.targetAccountId || (b.target && b.target.accountId));
+      var b = r[0];
+      remember(r[1].batches.map(function (p) { return p.subject; }));
+      if (b.state !== 'AWAITING_CONFIRMATION') return go(b.state === 'COMMITTING' || b.state === 'COMMITTED' ? 'progress' : 'overview', b.state === 'COMMITTING' || b.state === 'COMMITTED' ? bid : null, true);
+      var isNew = b.target && b.target.mode === 'new';
+      var target = isNew ? t('confirm.newAccount') : (b.targetAccountId || (b.target && b.target.accountId));
       var box = h('input', { type: 'checkbox', id: 'understand' });
-      var go = button(t('confirm.button'), function () { commit(bid, b); }, 'danger', { id: 'commit', disabled: true });
-      box.addEventListener('change', function () { go.disabled = !box.checked; });
+      var go_ = button(t('confirm.button'), function () { commit(bid, b); }, 'danger', { id: 'commit', disabled: true });
+      box.addEventListener('change', function () { go_.disabled = !box.checked; });
       show('confirm', t('confirm.title'), [
+        batchLine(b),
         h('div', { 'class': 'warn', id: 'warning' }, h('p', {}, h('strong', {}, t('confirm.warn.lead'))), h('p', {}, t('confirm.warn.body'))),
-        h('section', { 'class': 'card' }, kv([[t('field.subject'), subjectTitle(subject)], [t('field.target'), word('platform', b.targetPlatform)], [t('field.targetAccount'), target]]), counts(b.counts)),
+        h('section', { 'class': 'card' }, kv([[t('field.target'), word('platform', b.targetPlatform)], [t('field.targetAccount'), h('span', { id: 'chosen-target' }, target)]]), counts(b.counts),
+          h('p', { 'class': 'muted' }, isNew ? t('target.newNote', { login: S.claims.login || S.claims.sub }) : t('signin.existing', { platform: word('platform', b.targetPlatform) }))),
         h('div', { 'class': 'check' }, box, h('label', { 'for': 'understand' }, t('confirm.check'))),
-        h('div', { 'class': 'actions' }, go, button(t('confirm.review'), function () { screenReview(bid); }, 'secondary'), toOverview())]);
+        h('div', { 'class': 'actions' }, go_, button(t('target.change'), function () { go('target', bid); }, 'secondary', { id: 'change-target' }),
+          button(t('confirm.review'), function () { go('review', bid); }, 'secondary'), toOverview())]);
     }, function (e) { showError(e, function () { screenConfirm(bid); }); });
   }
-  function commit(bid, b) {
+  function commit(bid) {
     action(function (key) {
       document.getElementById('commit').disabled = true;
       return api('POST', migPath(bid) + '/commit', { confirm: true }, key).then(function () {
-        return screenProgress(bid);
+        return go('progress', bid, true); // Back must not lead to a confirmation already given
       }, function (e) {
         // The point of no return refused the account: nothing moved, choose again.
-        if (e.code === 'TARGET_NOT_ELIGIBLE') return screenTarget(bid, e.code);
+        if (e.code === 'TARGET_NOT_ELIGIBLE') { history.replaceState({}, '', addr('target', bid)); return screenTarget(bid, e.code); }
         if (e.code === 'QUOTA_EXCEEDED') return refused(e);
         throw e;
       });
-    });
+    }, function () { return document.getElementById('commit').parentNode; });
   }
   function refused(e) {
-    showError(e);
-    var box = document.getElementById('alert');
-    add(box.firstChild, [h('p', {}, t('confirm.failed')), h('div', { 'class': 'actions' }, toOverview())]);
+    var box = showError(e, null, document.getElementById('commit').parentNode);
+    add(box, [h('p', {}, t('confirm.failed')), h('div', { 'class': 'actions' }, toOverview())]);
     var chk = document.getElementById('understand');
     if (chk) chk.disabled = true;
     box.querySelector('button').focus();
   }
 
   // ---- progress -------------------------------------------------------------------
+  // While the batch moves the screen says so; once it has moved, the same
+  // screen says it is done (heading, text and count), and offers the next one.
+  SCREENS.progress = screenProgress;
   function screenProgress(bid) {
     var g = busy('progress', function () { screenProgress(bid); });
     var bar = h('progress', { id: 'bar', max: '1', value: '0', 'aria-labelledby': 'bar-label' });
     var label = h('p', { id: 'bar-label', 'aria-live': 'polite' }, t('progress.starting'));
+    var intro = h('p', { id: 'progress-intro' }, t('progress.intro'));
     var shown = false;
     var poll = function () {
       if (g !== S.gen) return; // the user went elsewhere: stop polling
       batchOf(bid).then(function (b) {
         if (g !== S.gen) return;
+        var done = b.state === 'COMMITTED';
         if (!shown) {
           shown = true;
-          show('progress', t('progress.title'), [h('p', {}, t('progress.intro')), label, bar, h('div', { 'class': 'actions' }, toOverview())]);
-          main.setAttribute('data-screen', 'progress');
+          show('progress', t(done ? 'done.title' : 'progress.title'), [batchLine(b), intro, label, bar,
+            b.counts && b.counts.members ? h('p', { 'class': 'note', id: 'members-note' }, tn('progress.members', b.counts.members)) : null,
+            h('div', { 'class': 'actions' }, toOverview())]);
         }
         var p = b.progress || { moved: 0, total: 0 };
         bar.max = Math.max(1, p.total);
         bar.value = p.moved;
-        label.textContent = t('progress.count', { moved: p.moved, total: p.total, state: word('state', b.state) });
+        label.textContent = tn('progress.count', p.total, { moved: p.moved });
         main.setAttribute('data-state', b.state);
-        if (b.state === 'COMMITTED') {
+        if (done) {
+          var h1 = document.getElementById('title');
+          h1.textContent = t('done.title');
+          document.title = t('done.title') + ' · ' + t('app.title');
+          intro.textContent = t('progress.done', { platform: word('platform', b.targetPlatform) });
+          intro.className = 'ok';
+          renderSteps('done');
           // No jump to another screen under the user's feet: offer the next one.
-          var next = button(t('next.done'), function () { screenDone(bid); }, null, { id: 'see-target' });
+          var next = button(t('next.done'), function () { go('done', bid); }, null, { id: 'see-target' });
           var row = main.querySelector('.actions');
           row.insertBefore(next, row.firstChild);
           main.setAttribute('data-done', 'true');
           return next.focus();
         }
-        if (b.state !== 'COMMITTING') return screenOverview();
+        if (b.state !== 'COMMITTING') return go('overview', null, true);
         setTimeout(poll, POLL_MS);
       }, function (e) {
         if (g !== S.gen) return;
@@ -596,24 +762,43 @@
   }
 
   // ---- done: what the target account holds ----------------------------------------
+  SCREENS.done = screenDone;
   function screenDone(bid) {
     var g = busy('done', function () { screenDone(bid); });
     return batchOf(bid).then(function (b) {
-      return get('/v1/targets/' + enc(b.targetPlatform) + '/accounts/' + enc(b.targetAccountId) + '?limit=1000').then(function (acc) {
+      if (b.state !== 'COMMITTED') return go(b.state === 'COMMITTING' ? 'progress' : 'overview', b.state === 'COMMITTING' ? bid : null, true);
+      return Promise.all([get('/v1/targets/' + enc(b.targetPlatform) + '/accounts/' + enc(b.targetAccountId) + '?limit=1000'),
+        b.counts && b.counts.members ? get(migPath(bid) + '?limit=1000').catch(function () { return null; }) : null]).then(function (r) {
         if (g !== S.gen) return;
+        var acc = r[0], review = r[1];
+        var platform = word('platform', b.targetPlatform);
         var site = b.targetPlatform === 'partner' ? 'https://partner.open-douyin.com/' : 'https://developer.open-douyin.com/';
+        var isNew = b.target && b.target.mode === 'new';
+        learn(acc.apps); learn(acc.services);
+        if (review) { learn(review.apps); learn(review.services); }
+        var members = review ? review.members || [] : [];
         show('done', t('done.title'), [
-          h('div', { 'class': 'ok' }, h('p', {}, h('strong', {}, t('done.lead', { platform: word('platform', b.targetPlatform), account: acc.accountId })))),
+          batchLine(b),
+          h('div', { 'class': 'ok' }, h('p', {}, h('strong', {}, t('done.lead', { platform: platform, account: acc.accountId })))),
+          h('section', { 'class': 'card', id: 'signin-guide' }, h('h2', {}, t('done.signin.title')),
+            h('p', {}, isNew ? t('done.signin.new', { platform: platform, login: acc.login }) : t('done.signin.existing', { platform: platform, login: acc.login })),
+            h('p', {}, h('a', { href: site }, t('done.signin.link', { platform: platform })))),
           h('section', { 'class': 'card', id: 'target-account' }, h('h2', {}, t('done.account')),
-            kv([[t('field.accountId'), acc.accountId], [t('field.login'), acc.login], [t('field.platform'), word('platform', acc.platform)],
+            kv([[t('field.accountId'), acc.accountId], [t('field.login'), acc.login], [t('field.platform'), platform],
               [t('field.onboarding'), t('onboarding.' + acc.onboarding)]])),
-          itemSection('assets.apps', acc.apps, function (a) { return a.name + ' · ' + word('kind', a.kind); }),
-          itemSection('assets.services', acc.services, function (a) { return a.name; }),
-          itemSection('assets.identities', acc.identities, function (a) { return word('kind', a.kind) + ' · ' + a.id; }),
-          itemSection('assets.memberships', acc.memberships, function (m) { return (m.appName || m.appId) + ' · ' + m.accountId + ' · ' + word('role', m.role); }),
-          itemSection('assets.data', acc.data, function (x) { return x.id + ' · ' + word('kind', x.kind); }),
-          itemSection('assets.orders', acc.orders, orderText),
-          h('p', {}, t('done.signin'), ' ', h('a', { href: site }, word('platform', b.targetPlatform))),
+          // What it holds, kind by kind; a kind it holds none of is left out.
+          (acc.apps || []).length ? itemSection('assets.apps', acc.apps, function (a) { return a.name + ' · ' + word('kind', a.kind); }) : null,
+          (acc.services || []).length ? itemSection('assets.services', acc.services, function (a) { return a.name; }) : null,
+          (acc.identities || []).length ? itemSection('assets.identities', acc.identities, function (a) { return word('kind', a.kind); }) : null,
+          (acc.data || []).length ? itemSection('assets.data', acc.data, dataText) : null,
+          (acc.orders || []).length ? itemSection('assets.orders', acc.orders, orderText) : null,
+          members.length ? h('section', { 'class': 'card', id: 'app-members' }, h('h2', {}, t('done.members', { n: members.length })),
+            h('p', {}, t('members.note')),
+            h('ul', { 'class': 'items' }, members.map(function (m) {
+              // The batch moved the app: its relations now point to it there.
+              return h('li', {}, memberText(m) + ' · ' + t('member.linked', { platform: word('platform', m.linkedTo || b.targetPlatform) }));
+            }))) : null,
+          acc.memberships && acc.memberships.length ? itemSection('done.memberships', acc.memberships, memberText) : null,
           h('div', { 'class': 'actions' }, toOverview())]);
       });
     }).catch(function (e) { showError(e, function () { screenDone(bid); }); });
@@ -624,12 +809,23 @@
     S.lang = S.lang === 'zh' ? 'en' : 'zh';
     store('local', 'console.lang', S.lang);
     applyLang();
-    // Redraw the current screen in the new language (it fetches afresh).
+    // Redraw the current screen in the new language (it fetches afresh: the
+    // agreement comes in the new language); the focus stays on this button.
+    S.keepFocus = 'lang';
     if (S.screen === 'nomigration' || !S.redraw) screenAssets(); else S.redraw();
-    document.getElementById('lang').focus();
   });
   document.getElementById('signout').addEventListener('click', function () { signOut(); });
+  document.getElementById('site-nav').addEventListener('click', function (ev) {
+    var a = ev.target.closest('a[data-screen]');
+    if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    go(a.getAttribute('data-screen'));
+  });
   applyLang();
   var saved = store('session', 'console.token');
-  if (saved && decodeClaims(saved)) { S.token = saved; S.claims = decodeClaims(saved); renderWho(); home(); } else screenSignIn();
+  if (saved && decodeClaims(saved)) {
+    S.token = saved; S.claims = decodeClaims(saved); renderWho();
+    S.migId = store('local', migKey());
+  }
+  fromAddress();
 }());
