@@ -52,6 +52,7 @@ type accountRefView struct {
 type receiptAgreement struct {
 	Version    string `json:"version"`
 	SHA256     string `json:"sha256"`
+	Lang       string `json:"lang,omitempty"`
 	AcceptedBy string `json:"acceptedBy"`
 	AcceptedAt string `json:"acceptedAt"`
 	Channel    string `json:"channel,omitempty"`
@@ -110,7 +111,7 @@ func (a *API) receipt(ctx context.Context, r *request) (int, any, error) {
 		out.Items = []migration.ReceiptItem{}
 	}
 	if ag := b.Agreement; ag != nil {
-		out.Agreement = &receiptAgreement{Version: ag.Version, SHA256: ag.SHA256, AcceptedBy: ag.AcceptedBy, AcceptedAt: ag.AcceptedAt, Channel: ag.Channel}
+		out.Agreement = &receiptAgreement{Version: ag.Version, SHA256: ag.SHA256, Lang: ag.Lang, AcceptedBy: ag.AcceptedBy, AcceptedAt: ag.AcceptedAt, Channel: ag.Channel}
 	}
 	return http.StatusOK, out, nil
 }
