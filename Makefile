@@ -23,6 +23,10 @@ API_PORT ?= 3000
 AWS_PORT ?= 4566
 SEED     ?=
 PARAMS   ?=
+# Step Functions on moto refuses what AWS refuses (docs/EMULATOR.md, strict mode);
+# MOTO_STRICT=0 runs moto as shipped.
+MOTO_STRICT ?= 1
+export MOTO_STRICT
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 

@@ -24,7 +24,12 @@ func TestEveryBatchGetsItsBranchAtOnce(t *testing.T) {
 // move's last resort is Stall (the batch stays COMMITTING with its error), and
 // every Task in the branch catches States.ALL.
 func TestNoBranchFails(t *testing.T) {
-	branch := states(states(load(t, "migration.asl.json"))["Batches"]["ItemProcessor"].(map[string]any))
+	batches := states(load(t, "migration.asl.json"))["Batches"]
+	// What no Catch can catch (States.Runtime, States.DataLimitExceeded) still
+	// fails one child execution: the Map Run tolerates it, or AWS would stop
+	// every sibling (the default tolerance is 0).
+	assert.Equal(t, 100.0, batches["ToleratedFailurePercentage"], "one failed branch never stops its siblings")
+	branch := states(batches["ItemProcessor"].(map[string]any))
 	for name, st := range branch {
 		if st["Type"] == "Fail" {
 			t.Errorf("%s: a Fail state would fail the Map and strand the other batches", name)
@@ -76,4 +81,25 @@ func TestTakenTargetWaitsForAnotherChoice(t *testing.T) {
 	for _, wait := range []string{"AwaitAgreement", "AwaitTarget"} {
 		assert.Equal(t, "$.deadline", branch[wait]["ResultPath"], "%s: its answer carries the next wait's deadline", wait)
 	}
+}
+
+// A step outside the batches' branches that fails for good (listing,
+// splitting, the Map itself, the summary) is caught into Abandon, which ends
+// the waiting batches and frees the account, and the execution then fails
+// so ops see it: no batch is left accepting actions with no workflow.
+func TestEveryTopLevelStepAbandonsOnFailure(t *testing.T) {
+	top := states(load(t, "migration.asl.json"))
+	for _, name := range []string{"ListAssets", "SplitBySubject", "Batches", "Summarize"} {
+		catches := top[name]["Catch"].([]any)
+		last := catches[len(catches)-1].(map[string]any)
+		assert.Equal(t, []any{"States.ALL"}, last["ErrorEquals"], name)
+		assert.Equal(t, "Abandon", last["Next"], name)
+	}
+	payload := top["Abandon"]["Parameters"].(map[string]any)["Payload"].(map[string]any)
+	assert.Equal(t, "abandon", payload["action"])
+	assert.Equal(t, "$$.Execution.Name", payload["migrationId.$"], "the migration is the execution's, whatever the failed step's input")
+	assert.Equal(t, "Failed", top["Abandon"]["Next"])
+	assert.Equal(t, "Choice", top["Failed"]["Type"])
+	assert.Equal(t, "$.error.Error", top["FailWithCause"]["ErrorPath"], "the execution fails with the step's own error")
+	assert.Equal(t, "$.error.Error", top["FailWithError"]["ErrorPath"])
 }

@@ -220,10 +220,13 @@ func catches(st map[string]any, name string) bool {
 }
 
 // mustParseWithMoto runs the definition through moto's ASL parser, the one
-// that executes it locally.
+// that executes it locally, as the launcher patches it.
 func mustParseWithMoto(t *testing.T, def string) {
 	t.Helper()
 	cmd := exec.Command("python3", "-c", `import sys
+sys.path.insert(0, "../local/moto")
+import launcher
+launcher.patch_tolerated_percentage_integer()
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 AmazonStateLanguageParser.parse(sys.stdin.read())`)
 	cmd.Stdin = strings.NewReader(def)

@@ -9,6 +9,7 @@ import (
 )
 
 func main() {
-	steps := workflow.Steps{Migrator: lambdaenv.MustLoad().Migrator}
+	env := lambdaenv.MustLoad()
+	steps := workflow.Steps{Migrator: env.Migrator, MoveBudget: env.MoveBudget}
 	lambda.Start(steps.Commit)
 }

@@ -1,15 +1,19 @@
-"""Start moto's server with the fixes the local stack relies on (eight, numbered below).
+"""Start moto's server with the fixes the local stack relies on (nine, numbered below).
 
 Written for moto 5.2.1 (see docs/EMULATOR.md). Every patch checks that the code it
 replaces still looks as expected and aborts otherwise, so a moto upgrade fails
 loudly instead of silently running unpatched.
 
 usage: python3 launcher.py PORT
+
+Strict mode (strict.py beside this file: Step Functions refuses what AWS
+refuses) is on unless MOTO_STRICT=0; the launcher prints which it runs.
 """
 
 import copy
 import functools
 import inspect
+import os
 import sys
 import textwrap
 import uuid
@@ -238,6 +242,59 @@ def patch_timeout_paths_read_input():
         cls._eval_seconds = _eval_seconds
 
 
+# Patch 9 (found here): moto's ASL grammar takes ToleratedFailurePercentage
+# only as a decimal literal ("100.0"); the integer AWS accepts ("100") is refused
+# with ASLParserException. Give the parser the same number as a decimal; the
+# stored definition is unchanged.
+_PERCENTAGE_INT = None
+
+
+def patch_tolerated_percentage_integer():
+    import re
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    global _PERCENTAGE_INT
+    original = AmazonStateLanguageParser.__dict__.get("parse")
+    if not isinstance(original, staticmethod) or getattr(original.__func__, "_launcher_patched", False):
+        raise SystemExit("launcher: AmazonStateLanguageParser.parse changed; re-check patch 9")
+    _PERCENTAGE_INT = re.compile(r'("ToleratedFailurePercentage"\s*:\s*\d+)(?![\d.eE])')
+    parse = original.__func__
+
+    def patched(definition):
+        return parse(_PERCENTAGE_INT.sub(r"\1.0", definition))
+
+    patched._launcher_patched = True
+    AmazonStateLanguageParser.parse = staticmethod(patched)
+
+
+# Patch 10 (for the local IAM enforcement, local/internal/iam): the interpreter
+# signs every call it makes (Lambda invokes, S3, EventBridge, Step Functions
+# integrations) with one access key, "ak", whatever the state machine's role.
+# On AWS those calls run with the execution's role: sign them with
+# "role-<role name>" so the local AWS endpoint can hold each machine to the
+# policies template.yaml gives its role.
+_ROLE_KEY_OLD = 'aws_access_key_id="ak",'
+_ROLE_KEY_NEW = "aws_access_key_id=_launcher_role_key(state_credentials),"
+
+
+def patch_role_credentials():
+    from moto.stepfunctions.parser.asl.utils import boto_client as bc
+
+    source = textwrap.dedent(inspect.getsource(bc.boto_client_for))
+    if source.count(_ROLE_KEY_OLD) != 1 or "state_credentials" not in source:
+        raise SystemExit("launcher: boto_client_for changed; re-check patch 10")
+
+    def _launcher_role_key(state_credentials):
+        role_arn = getattr(state_credentials, "role_arn", None)
+        return "role-" + role_arn.rsplit("/", 1)[-1] if role_arn else "ak"
+
+    bc._launcher_role_key = _launcher_role_key
+    namespace = {}
+    exec(compile(source.replace(_ROLE_KEY_OLD, _ROLE_KEY_NEW), "<launcher: patched boto_client_for>", "exec"), vars(bc), namespace)
+    # Every module imported the function object itself: give it the new code.
+    bc.boto_client_for.__code__ = namespace["boto_client_for"].__code__
+
+
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: launcher.py PORT")
@@ -250,6 +307,15 @@ def main():
     patch_integration_casing()
     patch_distributed_map_history()
     patch_timeout_paths_read_input()
+    patch_role_credentials()
+    patch_tolerated_percentage_integer()
+    strict = os.environ.get("MOTO_STRICT", "1") != "0"
+    if strict:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import strict as strict_mode
+
+        strict_mode.apply()
+    print(f"launcher: moto patched; Step Functions strict mode {'on' if strict else 'OFF (MOTO_STRICT=0)'}", file=sys.stderr, flush=True)
 
     from moto.server import main as moto_main
 

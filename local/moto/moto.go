@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,12 @@ import (
 
 //go:embed launcher.py
 var launcherPy []byte
+
+// strictPy is strict mode (Step Functions refuses what AWS refuses), imported
+// by the launcher from its own directory unless MOTO_STRICT=0.
+//
+//go:embed strict.py
+var strictPy []byte
 
 // DefaultStartTimeout bounds how long Start waits for moto to answer. Importing
 // moto and flask takes a few seconds on a cold, busy 2-core machine.
@@ -43,6 +50,10 @@ type Options struct {
 	Python string
 	// StartTimeout bounds the wait for moto to answer; 0 = DefaultStartTimeout.
 	StartTimeout time.Duration
+	// Lenient runs Step Functions as moto ships it, without strict mode
+	// (strict.py: what AWS refuses is refused). Strict is the default; the
+	// environment's MOTO_STRICT=0 turns it off too.
+	Lenient bool
 }
 
 // Server is a running moto process.
@@ -53,7 +64,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the process has exited
 	waitErr  error
-	script   string
+	script   string // the launcher's temporary directory
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -88,14 +99,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		timeout = DefaultStartTimeout
 	}
 
-	f, err := os.CreateTemp("", "moto-launcher-*.py")
+	dir, err := os.MkdirTemp("", "moto-launcher-")
 	if err != nil {
 		return nil, fmt.Errorf("moto: write launcher: %w", err)
 	}
-	_, werr := f.Write(launcherPy)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
+	script := filepath.Join(dir, "launcher.py")
+	if err := errors.Join(os.WriteFile(script, launcherPy, 0o600), os.WriteFile(filepath.Join(dir, "strict.py"), strictPy, 0o600)); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("moto: write launcher: %w", err)
 	}
 
@@ -111,13 +121,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		stdout = io.Discard
 	}
 
-	cmd := exec.Command(python, f.Name(), strconv.Itoa(port))
+	cmd := exec.Command(python, script, strconv.Itoa(port))
 	cmd.Env = append(envWithout(os.Environ(), "MOTO_PORT", "AWS_DEFAULT_REGION", "AWS_REGION"),
 		"MOTO_PORT="+strconv.Itoa(lambdaPort),
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_REGION=us-east-1",
 		"PYTHONUNBUFFERED=1",
 	)
+	if opts.Lenient {
+		cmd.Env = append(envWithout(cmd.Env, "MOTO_STRICT"), "MOTO_STRICT=0")
+	}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	// Own process group: Close kills werkzeug and anything moto spawned.
@@ -127,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// Output copying must not hold Wait forever if a grandchild keeps a pipe.
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		os.Remove(f.Name())
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("moto: start %s: %w", python, err)
 	}
 
@@ -136,7 +149,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Port:     port,
 		cmd:      cmd,
 		done:     make(chan struct{}),
-		script:   f.Name(),
+		script:   dir,
 	}
 	go func() {
 		s.waitErr = cmd.Wait()
@@ -211,7 +224,7 @@ func (s *Server) enableExecution(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		s.stopErr = StopGroup(s.cmd.Process.Pid, s.done, 5*time.Second)
-		os.Remove(s.script)
+		os.RemoveAll(s.script)
 	})
 	return s.stopErr
 }

@@ -18,8 +18,11 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// localRoleArn is the role moto records for state machines (it checks nothing).
-const localRoleArn = "arn:aws:iam::" + cfn.AccountID + ":role/local-sfn"
+// roleArn is the role a state machine runs with: moto's interpreter (as the
+// launcher patches it) signs the machine's calls with iam.AccessKeyID of the
+// role's name, the machine's logical id, so the local AWS endpoint holds them
+// to the policies template.yaml gives that machine.
+func roleArn(id string) string { return "arn:aws:iam::" + cfn.AccountID + ":role/" + id }
 
 // tableProperties are the AWS::DynamoDB::Table properties DynamoDB's API
 // shares by name with CloudFormation, so a JSON round trip of the resolved
@@ -107,7 +110,7 @@ func createStateMachine(ctx context.Context, sf *sfn.Client, res *cfn.Resource, 
 	out, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String(name),
 		Definition: aws.String(def),
-		RoleArn:    aws.String(localRoleArn),
+		RoleArn:    aws.String(roleArn(res.ID)),
 		Type:       sfntypes.StateMachineTypeStandard,
 	})
 	if err != nil {

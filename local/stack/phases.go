@@ -17,6 +17,7 @@ import (
 
 	"github.com/devplatform/account-migration/local/demo"
 	"github.com/devplatform/account-migration/local/internal/cfn"
+	"github.com/devplatform/account-migration/local/internal/iam"
 	"github.com/devplatform/account-migration/local/internal/rie"
 	"github.com/devplatform/account-migration/local/jwtlocal"
 	"github.com/devplatform/account-migration/local/moto"
@@ -61,6 +62,7 @@ type plan struct {
 	fns    []*cfn.Resource
 	routes []cfn.Route
 	key    *rsa.PrivateKey
+	roles  []iam.Role // every function's and state machine's role, as template.yaml grants it
 }
 
 // newPlan reads the template with its parameters, checks that every
@@ -90,6 +92,9 @@ func newPlan(opts Options) (*plan, error) {
 		return nil, fmt.Errorf("function binaries missing: %v; run `make build-local` first", missing)
 	}
 	if p.routes, err = p.res.Routes(); err != nil {
+		return nil, err
+	}
+	if p.roles, err = roles(tpl, p.res); err != nil {
 		return nil, err
 	}
 	if p.key, err = jwtlocal.LoadOrCreateKey(opts.SigningKeyPath); err != nil {
@@ -192,4 +197,28 @@ func (s *Stack) deploy(ctx context.Context, p *plan) (*dynamodb.Client, error) {
 		return nil, errors.New("template has no AWS::DynamoDB::Table to seed")
 	}
 	return db, nil
+}
+
+// roles resolves the IAM role SAM creates for every function and state
+// machine: the local AWS endpoint lets each call only what its role allows.
+func roles(tpl *cfn.Template, res *cfn.Resolver) ([]iam.Role, error) {
+	var out []iam.Role
+	for _, typ := range []string{"AWS::Serverless::Function", "AWS::Serverless::StateMachine"} {
+		for _, r := range tpl.OfType(typ) {
+			docs, err := res.RolePolicies(r)
+			if err != nil {
+				return nil, err
+			}
+			role := iam.Role{Name: r.ID}
+			for _, d := range docs {
+				p, err := iam.ParsePolicy(r.ID+"/"+d.Name, d.Document)
+				if err != nil {
+					return nil, err
+				}
+				role.Policies = append(role.Policies, p)
+			}
+			out = append(out, role)
+		}
+	}
+	return out, nil
 }

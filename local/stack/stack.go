@@ -6,6 +6,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 
 	"github.com/devplatform/account-migration/local/internal/apigw"
 	"github.com/devplatform/account-migration/local/internal/cfn"
+	"github.com/devplatform/account-migration/local/internal/iam"
 	"github.com/devplatform/account-migration/local/internal/rie"
 	"github.com/devplatform/account-migration/local/jwtlocal"
 	"github.com/devplatform/account-migration/local/moto"
@@ -56,6 +59,7 @@ type Stack struct {
 	Region          string
 
 	auth    *jwtlocal.Authority
+	iam     *iam.Enforcer
 	moto    *moto.Server
 	pools   []*rie.Pool
 	servers []*http.Server
@@ -125,7 +129,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		awsLn.Close()
 		return s, err
 	}
-	s.serve(awsLn, front)
+	s.iam = iam.NewEnforcer(iam.Account{Region: cfn.Region, ID: cfn.AccountID}, p.roles)
+	s.serve(awsLn, s.iam.Handler(front))
 	api = apigw.New(p.routes, s.auth, front)
 	apiHandler.set(api)
 
@@ -165,7 +170,7 @@ func functionEnv(fn cfn.Function, awsPort int) []string {
 		"AWS_ENDPOINT_URL":                "http://127.0.0.1:" + strconv.Itoa(awsPort),
 		"AWS_REGION":                      cfn.Region,
 		"AWS_DEFAULT_REGION":              cfn.Region,
-		"AWS_ACCESS_KEY_ID":               "test",
+		"AWS_ACCESS_KEY_ID":               iam.AccessKeyID(fn.ID), // its role's permissions, no more
 		"AWS_SECRET_ACCESS_KEY":           "test",
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.ID,
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
@@ -222,6 +227,49 @@ func (s *Stack) serve(ln net.Listener, h http.Handler) {
 	}()
 }
 
+// AccessDeniedError is what Close returns when the local AWS endpoint refused
+// a call of a function or state machine that its role in template.yaml does
+// not allow: on AWS the same call would fail.
+type AccessDeniedError struct{ Denials []iam.Denial }
+
+func (e *AccessDeniedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the local AWS endpoint refused %d call(s) that template.yaml's roles do not allow:", len(e.Denials))
+	for i, d := range e.Denials {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Denials)-10)
+			break
+		}
+		b.WriteString("\n  " + d.String())
+	}
+	return b.String()
+}
+
+// appendIAMUsed adds one JSON line of what each role used to path (if set):
+// LOCAL_IAM_USED=/tmp/used.jsonl make test collects what the whole suite used,
+// the evidence behind docs/IAM.md.
+func appendIAMUsed(path string, used map[string][]iam.Call) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.Marshal(used)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(append(b, '\n'))
+	return errors.Join(werr, f.Close())
+}
+
+// IAMDenials lists the calls refused so far (see AccessDeniedError).
+func (s *Stack) IAMDenials() []iam.Denial { return s.iam.Denials() }
+
+// IAMUsed lists, per role, the distinct calls it made and was allowed.
+func (s *Stack) IAMUsed() map[string][]iam.Call { return s.iam.Used() }
+
 // Token mints a bearer token the local API accepts for an old-platform
 // account (docs/CONTRACT.md §2 claims).
 func (s *Stack) Token(platform, accountID, login string, scopes ...string) (string, error) {
@@ -261,6 +309,12 @@ func (s *Stack) Close() error {
 	wg.Wait()
 	if s.moto != nil {
 		errs = append(errs, s.moto.Close())
+	}
+	if s.iam != nil {
+		errs = append(errs, appendIAMUsed(os.Getenv("LOCAL_IAM_USED"), s.iam.Used()))
+		if d := s.iam.Denials(); len(d) > 0 {
+			errs = append(errs, &AccessDeniedError{Denials: d})
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -146,7 +146,7 @@ func waitExecution(t *testing.T, sf *sfn.Client, arn string) *sfn.DescribeExecut
 func TestStackWithEchoFunctions(t *testing.T) {
 	dir := fakeProject(t)
 	s := start(t, stack.Options{ProjectDir: dir, PoolSize: 2, Params: map[string]string{"PendingTimeoutSeconds": "120"}})
-	if s.TableName != "MigrationTable" || s.StateMachineARN != "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine" {
+	if s.TableName != "MigrationTable" || s.StateMachineARN != "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-account-migration-local" {
 		t.Fatalf("table %q, state machine %q", s.TableName, s.StateMachineARN)
 	}
 	cfg := mototest.AWSConfig(s.AWSEndpoint)

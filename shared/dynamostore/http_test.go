@@ -153,10 +153,13 @@ func TestIdempotentReplayKeepsRefusals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, migration.AwaitingConfirmation, got.State, "the replay ran nothing")
 
-	// A 400 ran nothing: the key is free for the corrected request.
+	// A 400 is the key's answer too: the corrected request takes a new key
+	// (TestIdempotencyKeyStaysBoundAfterBadRequest).
 	bad := commitCall(early, `{"confirm":false}`, "commit-3").do(t, a)
 	require.Equal(t, http.StatusBadRequest, bad.StatusCode, bad.Body)
-	fixed := commitCall(early, `{"confirm":true}`, "commit-3").do(t, a)
+	reusedAfter400 := commitCall(early, `{"confirm":true}`, "commit-3").do(t, a)
+	assert.Equal(t, "IDEMPOTENCY_KEY_REUSED", errCode(t, reusedAfter400))
+	fixed := commitCall(early, `{"confirm":true}`, "commit-4").do(t, a)
 	assert.Equal(t, http.StatusAccepted, fixed.StatusCode, fixed.Body)
 }
 

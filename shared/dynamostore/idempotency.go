@@ -88,22 +88,12 @@ func (s *Store) FinishIdempotencyKey(ctx context.Context, scope, key, owner stri
 	return s.updateClaim(ctx, scope, key, owner, &upd)
 }
 
-// ReleaseIdempotencyKey ends owner's claim without an answer. forget deletes
-// the record, so the key is free for any request; otherwise the record keeps
-// the request's hash with its lease ended, so only the same request may run
-// again at once and another one stays IDEMPOTENCY_KEY_REUSED.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, idemKey, owner string, forget bool) error {
-	if !forget {
-		upd := expression.Set(expression.Name("leaseUntil"), expression.Value(0)).Remove(expression.Name("owner"))
-		return s.updateClaim(ctx, scope, idemKey, owner, &upd)
-	}
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("owner").Equal(expression.Value(owner))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(idempotencyPK(scope, idemKey), metaSK),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	return claimErr(err)
+// ReleaseIdempotencyKey ends owner's claim without an answer: the record
+// keeps the request's hash with its lease ended, so only the same request may
+// run again at once and another one stays IDEMPOTENCY_KEY_REUSED.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, idemKey, owner string) error {
+	upd := expression.Set(expression.Name("leaseUntil"), expression.Value(0)).Remove(expression.Name("owner"))
+	return s.updateClaim(ctx, scope, idemKey, owner, &upd)
 }
 
 func (s *Store) updateClaim(ctx context.Context, scope, idemKey, owner string, upd *expression.UpdateBuilder) error {

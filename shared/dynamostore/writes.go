@@ -15,9 +15,11 @@ import (
 )
 
 // auditPut is the append-only audit record: a put that never overwrites, into
-// the audit table (where the functions' IAM allows nothing but adding).
-func (s *Store) auditPut(ev migration.AuditEvent, seq string) (types.TransactWriteItem, error) {
-	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: migration.SortableTime(ev.At) + "#" + seq})
+// the audit table (where the functions' IAM allows nothing but adding). Its
+// sort key is the account's next sequence number, given by transact when it
+// sends the put (audit_seq.go); ref names what the record is about.
+func (s *Store) auditPut(ev migration.AuditEvent, ref string) (types.TransactWriteItem, error) {
+	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: auditSeqPrefix, "ref": ref})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -308,6 +310,14 @@ func (s *Store) transitionWrites(t migration.Transition, more func(expression.Up
 	if t.LastRefusal != nil {
 		upd = upd.Set(expression.Name("lastRefusal"), expression.Value(t.LastRefusal))
 	}
+	if t.ReplacesTarget != nil {
+		prev := expression.Name("targetAccountId")
+		if *t.ReplacesTarget == "" {
+			cond = cond.And(expression.AttributeNotExists(prev))
+		} else {
+			cond = cond.And(prev.Equal(expression.Value(*t.ReplacesTarget)))
+		}
+	}
 	if t.ClearTarget != "" {
 		// Only the target that was refused: a newer choice stays.
 		upd = upd.Remove(expression.Name("target")).Remove(expression.Name("targetAccountId"))
@@ -355,13 +365,30 @@ func (s *Store) ParkToken(ctx context.Context, migrationID, batchID string, step
 }
 
 // transact runs one TransactWriteItems.
+// Audit puts among the items get their account's next sequence numbers; a
+// transaction cancelled only because another writer took a number first is
+// sent again with the next ones.
 func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		return err // callers read the cancellation reasons
+	audits := s.auditIndexes(items)
+	for attempt := 1; ; attempt++ {
+		if err := s.sequenceAudit(ctx, items, audits); err != nil {
+			return err
+		}
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return storeErr(err)
+		}
+		if len(audits) == 0 || !onlyAuditRaced(tce.CancellationReasons, audits) {
+			return err // callers read the cancellation reasons
+		}
+		if attempt == auditSeqAttempts {
+			return &migration.Error{Code: migration.CodeUnavailable, Message: "too many writers on this account's audit trail at once; try again", Err: err}
+		}
+		if err := auditRaceBackoff(ctx, attempt); err != nil {
+			return err
+		}
 	}
-	return storeErr(err)
 }
 
 // conditionFailures maps the index of each action whose condition failed.

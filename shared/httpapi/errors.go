@@ -46,6 +46,7 @@ var statusOf = map[migration.Code]int{
 	migration.CodeUnavailable:              http.StatusServiceUnavailable,
 	migration.CodeAssetConflict:            http.StatusInternalServerError,
 	migration.CodeInternal:                 http.StatusInternalServerError,
+	migration.CodeWorkflowGone:             http.StatusConflict,
 }
 
 // errorBody is the JSON error shape of docs/CONTRACT.md §2.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -37,9 +36,9 @@ type Idempotency interface {
 	ClaimIdempotencyKey(ctx context.Context, scope, key string, c IdempotencyClaim) (rec IdempotentRecord, claimed bool, err error)
 	// FinishIdempotencyKey stores the answer of the claim's owner.
 	FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec IdempotentRecord) error
-	// ReleaseIdempotencyKey ends owner's claim without an answer: forget frees
-	// the key for any request; otherwise only the same request may run again.
-	ReleaseIdempotencyKey(ctx context.Context, scope, key, owner string, forget bool) error
+	// ReleaseIdempotencyKey ends owner's claim without an answer: only the
+	// same request may run again, another one stays IDEMPOTENCY_KEY_REUSED.
+	ReleaseIdempotencyKey(ctx context.Context, scope, key, owner string) error
 	// IdempotentResponse reads the record of (scope, key).
 	IdempotentResponse(ctx context.Context, scope, key string) (IdempotentRecord, bool, error)
 }
@@ -124,23 +123,20 @@ func (a *API) awaitAnswer(ctx context.Context, c *idemClaim, rec IdempotentRecor
 }
 
 // settle ends the claim with the request's answer. Recorded: every answer of
-// a request that ran, success or refusal by a rule (404, 409, 422), so a
-// replay gets the same status and body. Not recorded:
-//   - 400 (malformed, unknown fields, bad values): refused before anything was
-//     written (house rule), so the key is freed and a corrected body may use it;
-//   - 5xx and codes that say "try again" (UNAVAILABLE, WORKFLOW_NOT_STARTED):
-//     the same request may succeed on retry, so the lease ends at once and only
-//     that request may run again (a part of it may have run: another body
-//     stays IDEMPOTENCY_KEY_REUSED).
+// a request that ran, success or refusal (400 bad input, 404, 409, 422), so a
+// replay gets the same status and body and the key stays bound to its
+// request: a corrected body takes a new key, as the contract says of "another
+// request". Not recorded: 5xx and codes that say "try again" (UNAVAILABLE,
+// WORKFLOW_NOT_STARTED): the same request may succeed on retry, so the lease
+// ends at once and only that request may run again (a part of it may have
+// run: another body stays IDEMPOTENCY_KEY_REUSED).
 //
 // 401, 403, 413, 415 and a bad key are answered before the claim.
 func (a *API) settle(ctx context.Context, log *slog.Logger, c *idemClaim, res events.APIGatewayV2HTTPResponse, code migration.Code) {
 	var err error
 	switch {
-	case res.StatusCode == http.StatusBadRequest:
-		err = a.Idempotency.ReleaseIdempotencyKey(ctx, c.scope, c.key, c.owner, true)
 	case res.StatusCode >= 500 || code == migration.CodeUnavailable || code == migration.CodeWorkflowNotStarted:
-		err = a.Idempotency.ReleaseIdempotencyKey(ctx, c.scope, c.key, c.owner, false)
+		err = a.Idempotency.ReleaseIdempotencyKey(ctx, c.scope, c.key, c.owner)
 	default:
 		err = a.Idempotency.FinishIdempotencyKey(ctx, c.scope, c.key, c.owner,
 			IdempotentRecord{RequestHash: c.hash, Status: res.StatusCode, Body: res.Body})

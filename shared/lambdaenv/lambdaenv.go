@@ -31,6 +31,9 @@ type Env struct {
 	// AWS is the SDK configuration, for a function that needs another
 	// client (each adapter's FromEnv), kept out of every other binary.
 	AWS aws.Config
+	// MoveBudget is how long one Move invocation works before it hands back
+	// to the workflow (MOVE_INVOCATION_SECONDS); 0 when unset.
+	MoveBudget time.Duration
 }
 
 // Load reads the environment. TABLE_NAME and AUDIT_TABLE_NAME are required
@@ -57,10 +60,25 @@ func Load(ctx context.Context) (*Env, error) {
 	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {
 		m.CommitOverdue = time.Duration(v) * time.Second
 	}
-	if v, err := strconv.Atoi(os.Getenv("PENDING_TIMEOUT_SECONDS")); err == nil && v > 0 {
+	if raw := os.Getenv("PENDING_TIMEOUT_SECONDS"); raw != "" {
+		v, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%q: %w", raw, err)
+		}
 		m.PendingTimeout = time.Duration(v) * time.Second
+		if err := migration.CheckPendingTimeout(m.PendingTimeout); err != nil {
+			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%s: %w", raw, err)
+		}
 	}
-	return &Env{Migrator: m, Store: store, Log: log, AWS: cfg}, nil
+	env := &Env{Migrator: m, Store: store, Log: log, AWS: cfg}
+	if v := os.Getenv("MOVE_INVOCATION_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("MOVE_INVOCATION_SECONDS must be a whole number of seconds above 0, not %q", v)
+		}
+		env.MoveBudget = time.Duration(n) * time.Second
+	}
+	return env, nil
 }
 
 // awsConfig is the SDK configuration from what Lambda puts in the

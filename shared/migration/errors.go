@@ -30,6 +30,9 @@ const (
 	CodeNothingToMove            Code = "NOTHING_TO_MOVE"
 	CodeUnavailable              Code = "UNAVAILABLE"
 	CodeInternal                 Code = "INTERNAL"
+	// CodeWorkflowGone: the batch waits on the developer but its workflow
+	// (child execution, wait) has ended: no action is taken, ops close it.
+	CodeWorkflowGone Code = "WORKFLOW_GONE"
 )
 
 // Error is a coded application error. Message is safe to show to the caller;

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
 )
 
@@ -34,6 +35,34 @@ type Migrator struct {
 
 // DefaultPendingTimeout is rule 13's 30 days.
 const DefaultPendingTimeout = 30 * 24 * time.Hour
+
+// A batch's waits and its move run in one Standard execution, which AWS stops
+// after a year (365 days): the deadline leaves MoveAllowance of that year for
+// what comes before the batch exists (listing, splitting) and after the
+// point of no return (the move, its retries, the summary), so a batch
+// confirmed in its last second still moves inside its execution.
+const (
+	MaxExecutionDuration = 365 * 24 * time.Hour
+	MoveAllowance        = 24 * time.Hour
+	MaxPendingTimeout    = MaxExecutionDuration - MoveAllowance
+)
+
+// PendingTimeoutError is a deadline that cannot fit in one execution.
+type PendingTimeoutError struct{ Timeout time.Duration }
+
+func (e *PendingTimeoutError) Error() string {
+	return fmt.Sprintf("pending timeout %s is over %s (%d seconds): a Standard execution lasts at most %s and the move needs %s of it",
+		e.Timeout, MaxPendingTimeout, int64(MaxPendingTimeout/time.Second), MaxExecutionDuration, MoveAllowance)
+}
+
+// CheckPendingTimeout refuses a deadline that is not positive or does not fit
+// in one execution with the move.
+func CheckPendingTimeout(d time.Duration) error {
+	if d <= 0 || d > MaxPendingTimeout {
+		return &PendingTimeoutError{Timeout: d}
+	}
+	return nil
+}
 
 func (s *Migrator) pending() time.Duration {
 	if s.PendingTimeout > 0 {

@@ -141,7 +141,7 @@ const (
 	EventAgreementViewed   = "AGREEMENT_VIEWED"
 	EventAgreementAccepted = "AGREEMENT_ACCEPTED"
 	EventTargetSelected    = "TARGET_SELECTED"
-	EventTargetRefused     = "TARGET_REFUSED" // back to AWAITING_TARGET at the point of no return
+	EventTargetRefused     = "TARGET_REFUSED" // back to AWAITING_TARGET: at the point of no return, or an ops target refused
 	EventCommitStarted     = "COMMIT_STARTED" // the point of no return
 	EventBatchCommitted    = "BATCH_COMMITTED"
 	EventBatchFailed       = "BATCH_FAILED"

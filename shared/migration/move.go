@@ -20,6 +20,9 @@ func committedProgress(b Batch) Progress {
 	return Progress{Done: true, Moved: b.Moved, Total: b.Total, BatchKey: b.BatchKey, TargetPlatform: b.TargetPlatform, TargetAccountID: b.TargetAccountID}
 }
 
+// shortMove: a move with less time than this goes one transaction per call.
+const shortMove = 30 * time.Second
+
 // Move moves the batch's items in chunks until none is left or the deadline
 // nears, then marks the batch COMMITTED. Safe to run again at any point, and
 // concurrently: each item moves only from its source, once.
@@ -42,8 +45,10 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	// Full-size transactions go thirty to a call (~3,000 items: one query
 	// page within DynamoDB's 1 MB read): the store finds them with one query
 	// (MoveChunk), whose fixed cost would otherwise weigh on every
-	// transaction. Smaller chunks stay one transaction per call.
-	if chunk == 99 {
+	// transaction. Smaller chunks stay one transaction per call, and so does
+	// a move with a short time (MoveInvocationSeconds): thirty transactions
+	// in one call could overrun it many times over.
+	if chunk == 99 && (until.IsZero() || until.Sub(s.now()) > shortMove) {
 		chunk = 30 * 99
 	}
 	closing := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committed,

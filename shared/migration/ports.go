@@ -118,7 +118,11 @@ type Transition struct {
 	// account that must still be chosen) the target is removed.
 	LastRefusal *BatchError
 	ClearTarget string
-	Audit       AuditEvent
+	// ReplacesTarget, when set, is the target account the write replaces (""
+	// for none): it passes only while the batch still has that one, so a
+	// choice read before another was written never overwrites it.
+	ReplacesTarget *string
+	Audit          AuditEvent
 	// Also are more audit events of the same write: ops input that takes a
 	// batch past two steps at once records each step.
 	Also []AuditEvent

@@ -56,6 +56,9 @@ func (s *Migrator) drivenBatch(ctx context.Context, src AccountRef, migrationID,
 	if m.StartsExecution && m.ExecutionArn == "" {
 		return Batch{}, Errorf(CodeWorkflowNotStarted, "migration %s has no running workflow yet; POST /v1/migrations again to start it", migrationID)
 	}
+	if err := s.workflowAlive(ctx, m, b); err != nil {
+		return Batch{}, err
+	}
 	return b, nil
 }
 

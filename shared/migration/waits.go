@@ -60,11 +60,7 @@ func (s *Migrator) applyOps(ctx context.Context, m Migration, b Batch, step Step
 		// Ops targets apply once: a target taken at the point of no return
 		// is the developer's choice to make again.
 		if t, ok := m.Ops.Targets[b.BatchKey]; ok && b.LastRefusal == nil {
-			nb, err := s.selectTarget(ctx, b, t)
-			if IsCode(err, CodeTargetNotEligible) {
-				return s.refuse(ctx, b, err)
-			}
-			return nb, err
+			return s.applyOpsTarget(ctx, b, m, t)
 		}
 	case step == StepConfirmation && m.Ops.Confirm:
 		// Ops confirm only what they targeted, and only while the batch still

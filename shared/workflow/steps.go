@@ -18,6 +18,10 @@ import (
 // Steps are the workflow's handlers over one Migrator.
 type Steps struct {
 	Migrator *migration.Migrator
+	// MoveBudget bounds how long one Move invocation works before it hands
+	// back to the workflow (MOVE_INVOCATION_SECONDS); 0: until the Lambda's
+	// time nearly runs out. The deadline's margin applies in any case.
+	MoveBudget time.Duration
 }
 
 // ExecutionInput is what ops (or the HTTP API) start an execution with
@@ -180,33 +184,64 @@ func (s Steps) SelectTarget(ctx context.Context, ev WaitEvent) (Ack, error) {
 	return s.await(ctx, ev, migration.StepTarget)
 }
 
+// MoveResult is the Move step's answer. Every field is always present (no
+// omitempty): the Move state's ResultSelector reads all six whatever the
+// answer, and a JSONPath that finds nothing is an uncatchable States.Runtime
+// that ends the batch's branch. Before the move is done the target fields
+// are still filled in; only done says whether the batch has committed.
+type MoveResult struct {
+	Done            bool   `json:"done"`
+	Moved           int    `json:"moved"`
+	Total           int    `json:"total"`
+	BatchKey        string `json:"batchKey"`
+	TargetPlatform  string `json:"targetPlatform"`
+	TargetAccountID string `json:"targetAccountId"`
+}
+
 // Commit either parks the wait for the confirmation (action "await"), or moves
-// the confirmed batch (action "move") until done or the Lambda's time nearly
-// runs out; the state machine loops while done is false.
-func (s Steps) Commit(ctx context.Context, ev WaitEvent) (migration.Progress, error) {
+// the confirmed batch (action "move") for at most MoveBudget, never past the
+// Lambda's time; the state machine loops while done is false.
+func (s Steps) Commit(ctx context.Context, ev WaitEvent) (MoveResult, error) {
 	log := stepLog("commit-"+ev.Action, ev.MigrationID, ev.BatchID)
 	switch ev.Action {
 	case "await":
 		_, err := s.await(ctx, ev, migration.StepConfirmation)
-		return migration.Progress{}, err
+		return MoveResult{}, err
 	case "move":
-		until := time.Time{}
-		if dl, ok := ctx.Deadline(); ok {
-			// Leave time for the last chunk and the answer.
-			until = dl.Add(-time.Until(dl)/5 - 2*time.Second)
-		}
-		p, err := s.Migrator.Move(ctx, ev.MigrationID, ev.BatchID, until)
+		p, err := s.Migrator.Move(ctx, ev.MigrationID, ev.BatchID, s.moveUntil(ctx, time.Now()))
 		if err != nil {
 			log.ErrorContext(ctx, "move failed", "error", err)
-			return migration.Progress{}, boundary(err)
+			return MoveResult{}, boundary(err)
 		}
 		log.InfoContext(ctx, "moved", "moved", p.Moved, "total", p.Total, "done", p.Done)
+		out := MoveResult{Done: p.Done, Moved: p.Moved, Total: p.Total, BatchKey: p.BatchKey,
+			TargetPlatform: string(p.TargetPlatform), TargetAccountID: p.TargetAccountID}
 		if p.Done {
 			s.recordCommitted(ctx, log, ev, p)
+		} else if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
+			// Not needed by the workflow until done; shown in the execution
+			// history so ops see where a long move is going.
+			out.BatchKey, out.TargetPlatform, out.TargetAccountID = b.BatchKey, string(b.TargetPlatform), b.TargetAccountID
 		}
-		return p, nil
+		return out, nil
 	}
-	return migration.Progress{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be await or move"})
+	return MoveResult{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be await or move"})
+}
+
+// moveUntil is when one Move invocation stops taking new chunks: MoveBudget
+// after now, and never later than the Lambda's deadline less a fifth of the
+// time left and 2 s (room for the last chunk and the answer).
+func (s Steps) moveUntil(ctx context.Context, now time.Time) time.Time {
+	var until time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		until = dl.Add(-dl.Sub(now)/5 - 2*time.Second)
+	}
+	if s.MoveBudget > 0 {
+		if budget := now.Add(s.MoveBudget); until.IsZero() || budget.Before(until) {
+			until = budget
+		}
+	}
+	return until
 }
 
 // recordCommitted counts a committed batch by target platform. The platform
@@ -226,7 +261,7 @@ func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEve
 
 // FinishEvent ends a batch or the migration.
 type FinishEvent struct {
-	Action      string     `json:"action"` // expire | fail | stall | summarize
+	Action      string     `json:"action"` // expire | fail | stall | summarize | abandon
 	MigrationID string     `json:"migrationId"`
 	BatchID     string     `json:"batchId,omitempty"`
 	Error       *TaskError `json:"error,omitempty"`
@@ -279,6 +314,14 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		log.ErrorContext(ctx, "move failed for good: batch stalled in COMMITTING until ops resume it", "state", string(b.State), "caught", code)
 		metrics.BatchStalled(ctx, ev.MigrationID, ev.BatchID, code)
 		return EndResult{Committing: b.State == migration.Committing}, nil
+	case "abandon":
+		_, msg := caughtError(ev.Error)
+		sum, err := s.Migrator.Abandon(ctx, ev.MigrationID, msg)
+		if err == nil {
+			log.ErrorContext(ctx, "the workflow failed outside the batches' branches: waiting batches ended, migration summarised",
+				"state", string(sum.State), "caught", msg)
+		}
+		return sum, failed(ctx, log, err)
 	case "summarize":
 		if ev.ActiveMigrationID != "" {
 			log.InfoContext(ctx, "account already has an active migration", "activeMigrationId", ev.ActiveMigrationID)
@@ -291,7 +334,7 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		}
 		return sum, failed(ctx, log, err)
 	}
-	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail or summarize"})
+	return migration.Summary{}, logged(ctx, log, &InvalidInput{Code: string(migration.CodeInvalidInput), Message: "action must be expire, fail, stall, summarize or abandon"})
 }
 
 // caughtError names what a Catch caught, and a message for the batch's error.

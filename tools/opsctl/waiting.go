@@ -75,7 +75,7 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 
 // stuckItem is one line of `opsctl stuck`.
 type stuckItem struct {
-	Kind         string `json:"kind"` // COMMIT_OVERDUE | EXECUTION_FAILED | EXECUTION_TIMED_OUT | EXECUTION_ABORTED
+	Kind         string `json:"kind"` // MOVE_STALLED | COMMIT_OVERDUE | WORKFLOW_GONE | EXECUTION_FAILED | EXECUTION_TIMED_OUT | EXECUTION_ABORTED
 	Account      string `json:"account,omitempty"`
 	MigrationID  string `json:"migrationId,omitempty"`
 	BatchID      string `json:"batchId,omitempty"`
@@ -156,6 +156,44 @@ func stuckBatches(ctx context.Context, env *awsEnv, now time.Time) ([]stuckItem,
 		items = append(items, stuckItem{Kind: "COMMIT_OVERDUE", Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID,
 			Since: b.UpdatedAt, Detail: fmt.Sprintf("COMMITTING since %s, deadline %s, moved %d of %d", b.UpdatedAt, dash(b.CommitDeadline), b.Moved, b.Total),
 			Action: "opsctl resume --migration-id " + b.MigrationID})
+	}
+	gone, err := workflowGoneBatches(ctx, env)
+	return append(items, gone...), err
+}
+
+// workflowGoneBatches are the batches waiting on their developer whose
+// workflow has ended (the wait they are parked in, or the migration's
+// execution): the API refuses their actions with WORKFLOW_GONE, and only ops
+// can end them. One heartbeat per waiting batch with a parked wait.
+func workflowGoneBatches(ctx context.Context, env *awsEnv) ([]stuckItem, error) {
+	var items []stuckItem
+	for _, st := range []migration.BatchState{migration.AwaitingAgreement, migration.AwaitingTarget, migration.AwaitingConfirmation} {
+		waiting, err := env.store.BatchesInState(ctx, st, time.Time{}, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range waiting {
+			gone, err := env.migrator.WorkflowGone(ctx, b)
+			if err != nil {
+				return nil, fmt.Errorf("batch %s of %s: %w", b.BatchID, b.MigrationID, err)
+			}
+			if !gone {
+				continue
+			}
+			it := stuckItem{Kind: "WORKFLOW_GONE", Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID, Since: b.UpdatedAt,
+				Action: "opsctl resume --migration-id " + b.MigrationID + " --close-waiting (ends its waiting batches FAILED, nothing moved; the developer starts again)"}
+			status := "no execution"
+			if m, err := env.store.Migration(ctx, b.MigrationID); err == nil && m.ExecutionArn != "" {
+				status = executionStatus(ctx, env, m.ExecutionArn)
+			}
+			it.Detail = fmt.Sprintf("%s, but the wait for its developer has ended (execution %s): its actions are refused with WORKFLOW_GONE", b.State, status)
+			if status == string(sfntypes.ExecutionStatusRunning) {
+				// Only this batch's branch ended: closing every waiting
+				// batch now would end siblings whose waits still run.
+				it.Action = "when execution " + status + " ends (its other batches finish or expire): " + it.Action
+			}
+			items = append(items, it)
+		}
 	}
 	return items, nil
 }

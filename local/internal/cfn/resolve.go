@@ -47,6 +47,16 @@ func (r *Resolver) TableName(res *Resource) (string, error) {
 	return res.ID, nil
 }
 
+// bucketName is the name of an S3 bucket resource: its BucketName property
+// (the template always sets one).
+func (r *Resolver) bucketName(res *Resource) (string, error) {
+	n := mapGet(res.Properties, "BucketName")
+	if n == nil {
+		return "", fmt.Errorf("%s: no BucketName, so no local name", res.ID)
+	}
+	return r.String(n)
+}
+
 // StateMachineName is the local name of a state machine resource.
 func (r *Resolver) StateMachineName(res *Resource) (string, error) {
 	if n := mapGet(res.Properties, "Name"); n != nil {
@@ -85,6 +95,8 @@ func (r *Resolver) ref(name string) (string, error) {
 		return StateMachineArn(n), err
 	case "AWS::Serverless::HttpApi":
 		return "local", nil
+	case "AWS::S3::Bucket":
+		return r.bucketName(res)
 	}
 	return "", fmt.Errorf("!Ref %s: resource type %s has no local value", name, res.Type)
 }
@@ -101,6 +113,9 @@ func (r *Resolver) getAtt(id, attr string) (string, error) {
 		return r.ref(id)
 	case "AWS::Serverless::StateMachine.Name":
 		return r.StateMachineName(res)
+	case "AWS::S3::Bucket.Arn":
+		n, err := r.bucketName(res)
+		return "arn:aws:s3:::" + n, err
 	case "AWS::DynamoDB::Table.Arn":
 		n, err := r.TableName(res)
 		return "arn:aws:dynamodb:" + Region + ":" + AccountID + ":table/" + n, err

@@ -25,7 +25,7 @@ func TestProjectTemplate(t *testing.T) {
 	want := map[string]string{
 		"TABLE_NAME":              "MigrationTable",
 		"PENDING_TIMEOUT_SECONDS": "120",
-		"STATE_MACHINE_ARN":       "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine",
+		"STATE_MACHINE_ARN":       "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-account-migration-local",
 		"AWS_LAMBDA_LOG_LEVEL":    "INFO",
 	}
 	for k, v := range want {

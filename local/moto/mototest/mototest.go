@@ -17,7 +17,12 @@ import (
 // test log only with MOTO_VERBOSE=1, to keep failures readable.
 func Start(t testing.TB) *moto.Server {
 	t.Helper()
-	opts := moto.Options{}
+	return StartWith(t, moto.Options{})
+}
+
+// StartWith is Start with options (Lenient: moto's Step Functions as shipped).
+func StartWith(t testing.TB, opts moto.Options) *moto.Server {
+	t.Helper()
 	if os.Getenv("MOTO_VERBOSE") != "" {
 		opts.Stderr = os.Stderr
 		opts.Stdout = os.Stderr

@@ -1,0 +1,109 @@
+package stack
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devplatform/account-migration/local/internal/cfn"
+	"github.com/devplatform/account-migration/local/internal/iam"
+)
+
+// The roles of template.yaml, resolved as the local stack enforces them
+// (SAM policy templates, managed policies of the template, inline
+// statements), hold what docs/IAM.md says: each function has what it needs
+// and nothing it does not, whatever is exercised by a test or not.
+func TestTemplateRolesAsCut(t *testing.T) {
+	tpl, err := cfn.Load("../../template.yaml")
+	require.NoError(t, err)
+	params, err := tpl.ParameterValues(nil)
+	require.NoError(t, err)
+	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
+	require.NoError(t, err)
+	byName := map[string]iam.Role{}
+	for _, r := range rs {
+		byName[r.Name] = r
+	}
+	const (
+		data  = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
+		audit = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
+		own   = "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-" + cfn.StackName
+		other = "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-another-stack"
+	)
+	allowed := func(role, action, resource string) bool {
+		r, ok := byName[role]
+		require.True(t, ok, "role %s", role)
+		return iam.Evaluate(r.Policies, action, resource) == iam.Allowed
+	}
+	functions := []string{"ApiFunction", "ListAssetsFunction", "SplitBySubjectFunction", "RecordAgreementFunction",
+		"SelectTargetFunction", "CommitFunction", "FinishFunction", "WaitingProbeFunction"}
+	writes := map[string][]string{
+		"ApiFunction":             {"PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+		"ListAssetsFunction":      {"PutItem", "DeleteItem"},
+		"RecordAgreementFunction": {"UpdateItem"},
+		"SelectTargetFunction":    {"UpdateItem"},
+		"CommitFunction":          {"PutItem", "UpdateItem", "ConditionCheckItem"},
+		"FinishFunction":          {"UpdateItem", "DeleteItem"},
+	}
+	// The waiting probe sends again a wake its wait never heard (Rewake).
+	wakes := map[string]bool{"ApiFunction": true, "RecordAgreementFunction": true, "SelectTargetFunction": true, "CommitFunction": true, "WaitingProbeFunction": true}
+	for _, fn := range functions {
+		for _, read := range []string{"GetItem", "Query", "BatchGetItem"} {
+			assert.True(t, allowed(fn, "dynamodb:"+read, data), "%s reads", fn)
+		}
+		assert.True(t, allowed(fn, "dynamodb:Query", data+"/index/gsi2"), "%s queries the indexes", fn)
+		for _, never := range []string{"Scan", "BatchWriteItem", "DescribeTable", "DeleteTable", "PartiQLUpdate"} {
+			assert.False(t, allowed(fn, "dynamodb:"+never, data), "%s: dynamodb:%s", fn, never)
+		}
+		for _, w := range []string{"PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"} {
+			want := contains(writes[fn], w)
+			assert.Equal(t, want, allowed(fn, "dynamodb:"+w, data), "%s: dynamodb:%s on the data table", fn, w)
+		}
+		// The audit trail: appended by every writer, changed by no one.
+		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:PutItem", audit), "%s appends to the audit trail", fn)
+		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:Query", audit), "%s reads the trail's last number", fn)
+		for _, never := range []string{"UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate", "PartiQLDelete", "DeleteTable"} {
+			assert.False(t, allowed(fn, "dynamodb:"+never, audit), "%s: dynamodb:%s on the audit trail", fn, never)
+		}
+		// SendTask* are granted on "*" (IAM knows no resource for them),
+		// and only to the functions that end waits.
+		assert.Equal(t, wakes[fn], allowed(fn, "states:SendTaskSuccess", "*"), "%s wakes waits", fn)
+		assert.Equal(t, (wakes[fn] && fn != "WaitingProbeFunction") || fn == "FinishFunction", allowed(fn, "states:SendTaskFailure", "*"), "%s fails waits", fn)
+		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:SendTaskHeartbeat", "*"), "%s asks a wait whether it still runs", fn)
+		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:DescribeExecution", "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine-"+cfn.StackName+":m-1"), "%s reads whether its migration's execution runs", fn)
+		assert.Equal(t, fn == "ApiFunction", allowed(fn, "states:StartExecution", own), "%s starts executions", fn)
+		assert.False(t, allowed(fn, "states:StartExecution", other), "%s: another stack's machine", fn)
+	}
+
+	// The state machine: its own functions, its own executions, its bus.
+	sm := "MigrationStateMachine"
+	for _, fn := range functions[1:7] {
+		assert.True(t, allowed(sm, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:"+fn), "invokes %s", fn)
+	}
+	assert.False(t, allowed(sm, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"))
+	assert.True(t, allowed(sm, "states:StartExecution", own), "the Distributed Map starts its children")
+	assert.True(t, allowed(sm, "states:StopExecution", "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine-"+cfn.StackName+"/Batches:child-1"))
+	assert.False(t, allowed(sm, "states:StartExecution", other), "not another stack's machine of the same logical id")
+	assert.False(t, allowed(sm, "states:StopExecution", "arn:aws:states:us-east-1:123456789012:execution:MigrationStateMachine-another-stack/Batches:child-1"))
+	assert.True(t, allowed(sm, "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default"))
+	assert.False(t, allowed(sm, "logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:anything"), "no CloudWatchLogsFullAccess")
+	assert.True(t, allowed(sm, "logs:CreateLogDelivery", "*"), "vended log delivery")
+	assert.False(t, allowed(sm, "dynamodb:PutItem", data), "the machine writes no data itself")
+
+	bulk := "BulkMigrationStateMachine"
+	assert.True(t, allowed(bulk, "states:StartExecution", own), "starts the cohort's migrations")
+	assert.False(t, allowed(bulk, "states:StartExecution", other))
+	assert.True(t, allowed(bulk, "s3:GetObject", "arn:aws:s3:::"+cfn.StackName+"-cohorts-123456789012-us-east-1/cohorts/a.csv"))
+	assert.False(t, allowed(bulk, "s3:PutObject", "arn:aws:s3:::"+cfn.StackName+"-cohorts-123456789012-us-east-1/cohorts/a.csv"), "cohorts are read only")
+	assert.False(t, allowed(bulk, "logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:anything"), "no CloudWatchLogsFullAccess")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
