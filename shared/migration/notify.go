@@ -54,7 +54,7 @@ func (s *Migrator) AnnounceWait(ctx context.Context, b Batch) error {
 		return nil
 	}
 	n := s.notice(b)
-	n.DedupeKey = b.BatchID + "/" + string(b.State)
+	n.DedupeKey = b.BatchID + "/" + string(b.State) + "/" + b.UpdatedAt // once per entry into the state
 	return s.Events.Publish(ctx, DetailBatchWaiting, n)
 }
 
