@@ -207,14 +207,15 @@ type AccountRef struct {
 	AccountID string `json:"accountId"`
 }
 
-// ReceiptItem is one thing a committed batch moved.
+// ReceiptItem is one thing a committed batch moved (fields in the order of
+// their JSON names: the receipt's canonical form).
 type ReceiptItem struct {
-	Type    string `json:"type"`
-	ID      string `json:"id"`
 	AssetID string `json:"assetId,omitempty"`
+	ID      string `json:"id"`
 	Kind    string `json:"kind,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Role    string `json:"role,omitempty"`
+	Type    string `json:"type"`
 }
 
 // ReceiptAgreement is the agreement a receipt names.

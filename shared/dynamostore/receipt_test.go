@@ -90,7 +90,8 @@ func TestReceiptListsWhatMovedWithTheAuditedHash(t *testing.T) {
 		}
 	}
 	require.Len(t, lines, 9)
-	// Anyone can recompute the hash from the list: its JSON Lines, as served.
+	// Anyone can recompute the hash from the list: its JSON Lines, as served
+	// (each item's keys sorted).
 	h := sha256.Sum256([]byte(strings.Join(lines, "")))
 	assert.Equal(t, hex.EncodeToString(h[:]), sum)
 	var ids []string

@@ -41,8 +41,12 @@ type WaitNotice struct {
 }
 
 func (s *Migrator) notice(b Batch) WaitNotice {
+	expires := b.ExpiresAt // as the batch's status shows it
+	if expires == "" {
+		expires = Stamp(b.Deadline(s.pending()))
+	}
 	return WaitNotice{SchemaVersion: "1", MigrationID: b.MigrationID, BatchID: b.BatchID, BatchKey: b.BatchKey, Account: b.Source,
-		State: b.State, NextAction: NextAction(b.State), ExpiresAt: Stamp(b.Deadline(s.pending()))}
+		State: b.State, NextAction: NextAction(b.State), ExpiresAt: expires}
 }
 
 // AnnounceWait publishes BatchWaiting for a batch whose workflow has just

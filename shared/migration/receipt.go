@@ -16,15 +16,17 @@ import (
 // a moved asset) is recorded again with its new hash.
 const EventReceiptIssued = "RECEIPT_ISSUED"
 
-// ReceiptItem is one thing a batch moved. The fields and their order are the
-// receipt's canonical form (CanonicalItems): never reorder or rename them.
+// ReceiptItem is one thing a batch moved. Its fields are in the order of
+// their JSON names (lexicographic), so the canonical form (CanonicalItems)
+// is each item's JSON with its keys sorted, as JSON canonicalization (RFC
+// 8785) writes it: any client can rebuild it from the parsed items.
 type ReceiptItem struct {
-	Type    ItemType `json:"type"`
-	ID      string   `json:"id"`
 	AssetID string   `json:"assetId,omitempty"` // members, data, orders: the app or service they belong to
+	ID      string   `json:"id"`
 	Kind    string   `json:"kind,omitempty"`
 	Name    string   `json:"name,omitempty"`
 	Role    Role     `json:"role,omitempty"` // members
+	Type    ItemType `json:"type"`
 }
 
 // ReceiptOf is the receipt line of a moved item.
@@ -40,8 +42,8 @@ func SortReceipt(items []ReceiptItem) {
 }
 
 // CanonicalItems is the receipt's list as JSON Lines: each item as compact
-// JSON in ReceiptItem's field order (empty fields left out, no HTML escaping),
-// one per line ending in "\n", in canonical order (SortReceipt). These bytes
+// JSON with its keys sorted (empty fields left out, no HTML escaping), one per
+// line ending in "\n", in canonical order (SortReceipt). These bytes
 // are the manifest object the new platforms read, and ReceiptSHA256 is their
 // SHA-256: anyone holding the list can recompute it.
 func CanonicalItems(items []ReceiptItem) []byte {

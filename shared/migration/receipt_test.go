@@ -17,10 +17,10 @@ func TestCanonicalItemsAreSortedJSONLines(t *testing.T) {
 		{Type: ItemMember, ID: "m-1", AssetID: "app-9", Role: RoleAdmin},
 	}
 	got := string(CanonicalItems(items))
-	want := `{"type":"app","id":"app-1","kind":"miniprogram","name":"Shop"}` + "\n" +
-		`{"type":"app","id":"app-2","kind":"miniprogram","name":"Tom & Jerry <shop>"}` + "\n" +
-		`{"type":"member","id":"m-1","assetId":"app-9","role":"admin"}` + "\n" +
-		`{"type":"order","id":"ord-1","assetId":"app-1"}` + "\n"
+	want := `{"id":"app-1","kind":"miniprogram","name":"Shop","type":"app"}` + "\n" +
+		`{"id":"app-2","kind":"miniprogram","name":"Tom & Jerry <shop>","type":"app"}` + "\n" +
+		`{"assetId":"app-9","id":"m-1","role":"admin","type":"member"}` + "\n" +
+		`{"assetId":"app-1","id":"ord-1","type":"order"}` + "\n"
 	require.Equal(t, want, got)
 	sum := sha256.Sum256([]byte(want))
 	assert.Equal(t, hex.EncodeToString(sum[:]), ReceiptSHA256(items))
