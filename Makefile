@@ -17,7 +17,8 @@ FN_SelectTargetFunction   := select-target
 FN_CommitFunction         := commit
 FN_FinishFunction         := finish
 FN_WaitingProbeFunction   := waiting-probe
-FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction
+FN_RemindersFunction      := reminders
+FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction RemindersFunction
 
 API_PORT ?= 3000
 AWS_PORT ?= 4566

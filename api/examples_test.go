@@ -145,6 +145,10 @@ func drive(t *testing.T, s *stack.Stack, alice *client.Client) map[string]json.R
 		require.False(t, time.Now().After(deadline), "the batch never committed: %s", res.Body)
 		time.Sleep(200 * time.Millisecond)
 	}
+	_, res, err = alice.Receipt(ctx, mid, bid, client.Page{})
+	c.keep(t, "getReceipt-200", res, err)
+	_, res, err = alice.Migrations(ctx, client.Page{})
+	c.keep(t, "listMigrations-200", res, err)
 	_, res, err = alice.TargetAccount(ctx, "developer", "dev-alice-1", client.Page{})
 	c.keep(t, "getTargetAccount-200", res, err)
 	opsTok, err := s.Token("microapp", "ops-1", "ops@example.com", "migration:ops")

@@ -80,7 +80,6 @@ func startExecutionIntegrationWorks(t *testing.T, s *stack.Stack) (bool, string)
 func TestBulkCohort(t *testing.T) {
 	s := startStack(t, nil, nil)
 	bulkArn, bucket := bulkMachine(t, s)
-	awsCLI(t, s, "s3api", "create-bucket", "--bucket", bucket)
 	putCohort(t, s, bucket, "cohorts/a.csv", "platform,accountId\n"+
 		"microapp,ma-1001\nmicroapp,ma-5005\nthird_party,tp-4004\nmicroapp,ma-1001\n")
 

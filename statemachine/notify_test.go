@@ -34,7 +34,8 @@ func states(block map[string]any) map[string]map[string]any {
 
 // The notification comes after the move is done and can never fail the
 // batch: every state between MovedAll and BatchEnded catches everything and
-// goes on to BatchEnded, and the event carries ids and counts only.
+// goes on to BatchEnded, and the event carries ids and counts only, and where
+// the list of what moved is (the manifest: a claim check, never the list).
 func TestNotificationNeverFailsTheBatch(t *testing.T) {
 	branch := states(states(load(t, "migration.asl.json"))["Batches"]["ItemProcessor"].(map[string]any))
 	moved := branch["MovedAll"]["Choices"].([]any)[0].(map[string]any)
@@ -72,8 +73,9 @@ func TestNotificationNeverFailsTheBatch(t *testing.T) {
 	for k := range detail {
 		keys = append(keys, strings.TrimSuffix(k, ".$"))
 	}
-	assert.ElementsMatch(t, []string{"schemaVersion", "migrationId", "batchId", "batchKey", "targetPlatform", "targetAccountId", "moved", "total"}, keys,
-		"ids and counts only")
+	assert.ElementsMatch(t, []string{"schemaVersion", "migrationId", "batchId", "batchKey", "targetPlatform", "targetAccountId", "moved", "total", "manifest"}, keys,
+		"ids and counts only, and the manifest's place")
+	assert.Equal(t, "$.progress.manifest", detail["manifest.$"], "the manifest the Move step wrote")
 }
 
 // The bulk machine starts migrations and does not wait for them; names are

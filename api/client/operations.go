@@ -55,6 +55,20 @@ func (c *Client) StartMigration(ctx context.Context, in *StartRequest, opts ...O
 	return &out, res, err
 }
 
+// Migrations is listMigrations: GET /v1/migrations, newest first (limit 1-50).
+func (c *Client) Migrations(ctx context.Context, p Page) (*History, *Response, error) {
+	var out History
+	res, err := c.call(ctx, http.MethodGet, paged("/v1/migrations", p), nil, &out)
+	return &out, res, err
+}
+
+// Receipt is getReceipt: GET /v1/migrations/{migrationId}/batches/{batchId}/receipt.
+func (c *Client) Receipt(ctx context.Context, migrationID, batchID string, p Page) (*Receipt, *Response, error) {
+	var out Receipt
+	res, err := c.call(ctx, http.MethodGet, paged(batchPath(migrationID, batchID)+"/receipt", p), nil, &out)
+	return &out, res, err
+}
+
 // Migration is getMigration: GET /v1/migrations/{migrationId}.
 func (c *Client) Migration(ctx context.Context, migrationID string) (*Migration, *Response, error) {
 	var out Migration

@@ -195,6 +195,54 @@ type Migration struct {
 	Batches      []Batch `json:"batches"`
 }
 
+// History is one page of the caller's migrations, newest first.
+type History struct {
+	Migrations []Migration `json:"migrations"`
+	NextCursor string      `json:"nextCursor,omitempty"`
+}
+
+// AccountRef names an account on a platform.
+type AccountRef struct {
+	Platform  string `json:"platform"`
+	AccountID string `json:"accountId"`
+}
+
+// ReceiptItem is one thing a committed batch moved (fields in the order of
+// their JSON names: the receipt's canonical form).
+type ReceiptItem struct {
+	AssetID string `json:"assetId,omitempty"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Role    string `json:"role,omitempty"`
+	Type    string `json:"type"`
+}
+
+// ReceiptAgreement is the agreement a receipt names.
+type ReceiptAgreement struct {
+	Version    string `json:"version"`
+	SHA256     string `json:"sha256"`
+	Lang       string `json:"lang,omitempty"`
+	AcceptedBy string `json:"acceptedBy"`
+	AcceptedAt string `json:"acceptedAt"`
+	Channel    string `json:"channel,omitempty"`
+}
+
+// Receipt is what a committed batch moved (one page of its items).
+type Receipt struct {
+	MigrationID string            `json:"migrationId"`
+	BatchID     string            `json:"batchId"`
+	BatchKey    string            `json:"batchKey"`
+	From        AccountRef        `json:"from"`
+	To          AccountRef        `json:"to"`
+	CommittedAt string            `json:"committedAt"`
+	Agreement   *ReceiptAgreement `json:"agreement"`
+	Items       []ReceiptItem     `json:"items"`
+	Total       int               `json:"total"`
+	SHA256      string            `json:"sha256"`
+	NextCursor  string            `json:"nextCursor,omitempty"`
+}
+
 // Batch returns the batch with that id, or nil.
 func (m *Migration) Batch(id string) *Batch {
 	for i := range m.Batches {

@@ -23,6 +23,7 @@ func TestTypesRoundTripTheSpecExamples(t *testing.T) {
 		"acceptAgreement-200": func() any { return &Batch{} }, "listTargets-200": func() any { return &Targets{} },
 		"selectTarget-200": func() any { return &Batch{} }, "commitBatch-202": func() any { return &Batch{} },
 		"getTargetAccount-200": func() any { return &TargetAccount{} }, "opsGetAccountMigration-200": func() any { return &Migration{} },
+		"listMigrations-200": func() any { return &History{} }, "getReceipt-200": func() any { return &Receipt{} },
 	}
 	require.Len(t, doc.Components.Examples, len(types), "a Go type for every example")
 	for name, ex := range doc.Components.Examples {

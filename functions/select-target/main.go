@@ -4,11 +4,14 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/devplatform/account-migration/shared/eventbus"
 	"github.com/devplatform/account-migration/shared/lambdaenv"
 	"github.com/devplatform/account-migration/shared/workflow"
 )
 
 func main() {
-	steps := workflow.Steps{Migrator: lambdaenv.MustLoad().Migrator}
+	env := lambdaenv.MustLoad()
+	env.Migrator.Events = eventbus.FromEnv(env.AWS) // BatchWaiting when the wait starts
+	steps := workflow.Steps{Migrator: env.Migrator}
 	lambda.Start(steps.SelectTarget)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -98,6 +99,21 @@ func createTable(ctx context.Context, db *dynamodb.Client, res *cfn.Resource, r 
 
 // createStateMachine creates a state machine resource with its substituted
 // definition and checks moto gave it the ARN the functions were told.
+// manifestBucketID is the bucket of the committed batches' manifests.
+const manifestBucketID = "ManifestBucket"
+
+// createBucket creates a template bucket under its resolved name.
+func createBucket(ctx context.Context, client *s3.Client, res *cfn.Resource, r *cfn.Resolver) (string, error) {
+	name, err := r.BucketName(res)
+	if err != nil {
+		return "", err
+	}
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		return "", fmt.Errorf("create bucket %s: %w", name, err)
+	}
+	return name, nil
+}
+
 func createStateMachine(ctx context.Context, sf *sfn.Client, res *cfn.Resource, r *cfn.Resolver) (string, error) {
 	def, err := r.Definition(res)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/devplatform/account-migration/local/demo"
@@ -191,6 +192,18 @@ func (s *Stack) deploy(ctx context.Context, p *plan) (*dynamodb.Client, error) {
 		}
 		if s.StateMachineARN == "" {
 			s.StateMachineARN = arn
+		}
+	}
+	// The template's buckets, as CloudFormation creates them (cohorts,
+	// manifests): their names resolve as the functions' environment has them.
+	bs := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, br := range p.tpl.OfType("AWS::S3::Bucket") {
+		name, err := createBucket(ctx, bs, br, p.res)
+		if err != nil {
+			return nil, err
+		}
+		if br.ID == manifestBucketID {
+			s.ManifestBucket = name
 		}
 	}
 	if s.TableName == "" {

@@ -56,7 +56,10 @@ type Stack struct {
 	StateMachineARN string
 	TableName       string
 	AuditTableName  string // the append-only audit trail (template.yaml's AuditTable)
-	Region          string
+	// ManifestBucket holds the committed batches' manifests (template.yaml's
+	// ManifestBucket), on the AWS endpoint.
+	ManifestBucket string
+	Region         string
 
 	auth    *jwtlocal.Authority
 	iam     *iam.Enforcer

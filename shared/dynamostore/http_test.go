@@ -56,6 +56,8 @@ type call struct {
 	params      map[string]string
 	body, key   string
 	claims      map[string]string
+	query       map[string]string // query string parameters
+	headers     map[string]string // more request headers
 }
 
 func asAlice(route, path, body, key string, params ...string) call {
@@ -69,7 +71,11 @@ func asAlice(route, path, body, key string, params ...string) call {
 
 func (c call) do(t *testing.T, a *httpapi.API) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{RouteKey: c.route, RawPath: c.path, Headers: map[string]string{}, PathParameters: c.params, Body: c.body}
+	ev := events.APIGatewayV2HTTPRequest{RouteKey: c.route, RawPath: c.path, Headers: map[string]string{}, PathParameters: c.params, Body: c.body,
+		QueryStringParameters: c.query}
+	for k, v := range c.headers {
+		ev.Headers[k] = v
+	}
 	ev.RequestContext.RequestID = "req-" + time.Now().Format("150405.000000000")
 	if c.body != "" {
 		ev.Headers["content-type"] = "application/json"

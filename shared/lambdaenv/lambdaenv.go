@@ -28,6 +28,9 @@ type Env struct {
 	Migrator *migration.Migrator
 	Store    *dynamostore.Store
 	Log      *slog.Logger
+	// AWS is the SDK configuration, for a function that needs another
+	// client (each adapter's FromEnv), kept out of every other binary.
+	AWS aws.Config
 	// MoveBudget is how long one Move invocation works before it hands back
 	// to the workflow (MOVE_INVOCATION_SECONDS); 0 when unset.
 	MoveBudget time.Duration
@@ -67,7 +70,7 @@ func Load(ctx context.Context) (*Env, error) {
 			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%s: %w", raw, err)
 		}
 	}
-	env := &Env{Migrator: m, Store: store, Log: log}
+	env := &Env{Migrator: m, Store: store, Log: log, AWS: cfg}
 	if v := os.Getenv("MOVE_INVOCATION_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {

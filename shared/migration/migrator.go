@@ -15,7 +15,12 @@ type Migrator struct {
 	Store   Store
 	Signal  Signaller
 	Starter Starter // only the HTTP path starts executions
-	Now     func() time.Time
+	// Events publishes the developer's notices (BatchWaiting, BatchExpiring);
+	// nil sends none.
+	Events Publisher
+	// Manifests keeps each committed batch's list for the new platforms.
+	Manifests Manifests
+	Now       func() time.Time
 	// CommitOverdue is how long a batch may sit in COMMITTING before the
 	// reconciliation check reports it.
 	CommitOverdue time.Duration

@@ -96,6 +96,11 @@ type Batch struct {
 	// changed under it.
 	Joined []string `json:"-" dynamodbav:"joined,stringset,omitempty"`
 	Joins  int      `json:"-" dynamodbav:"joins,omitempty"`
+	// ReceiptSHA256 is the hash of the receipt last recorded in the audit
+	// trail (EventReceiptIssued), once the batch is COMMITTED.
+	ReceiptSHA256 string `json:"-" dynamodbav:"receiptSha256,omitempty"`
+	// Reminded are the BatchExpiring reminders sent for the batch's deadline.
+	Reminded []string `json:"-" dynamodbav:"reminded,stringset,omitempty"`
 }
 
 // SourceHolder is the holder string of the batch's old-platform account.

@@ -15,6 +15,7 @@ type Store interface {
 	Migrations
 	BatchSteps
 	Commits
+	Reminders
 	AuditLog
 }
 
@@ -48,6 +49,8 @@ type Migrations interface {
 	Migration(ctx context.Context, migrationID string) (Migration, error)
 	Batches(ctx context.Context, migrationID string) ([]Batch, error)
 	Batch(ctx context.Context, migrationID, batchID string) (Batch, error)
+	// MigrationsOf pages through the account's migrations, newest first.
+	MigrationsOf(ctx context.Context, src AccountRef, cursor string, limit int) ([]Migration, string, error)
 	SetExecutionArn(ctx context.Context, migrationID, arn string) error
 	// EndMigration marks the migration summarised and frees the account's
 	// claim, in one write.
@@ -81,6 +84,19 @@ type Commits interface {
 	// that empties the batch applies c.Closing in its own transaction when
 	// there is room for it (ChunkResult.Closed).
 	MoveChunk(ctx context.Context, c Chunk) (ChunkResult, error)
+	// RecordReceipt stores sha as the committed batch's receipt hash with its
+	// audit event, in one write; a hash already recorded is not written again.
+	RecordReceipt(ctx context.Context, b Batch, sha string, ev AuditEvent) error
+}
+
+// Reminders marks the reminders sent for a waiting batch's deadline.
+type Reminders interface {
+	// MarkReminded marks every one of marks sent, only while the batch is
+	// still in b.State and marks[0] (the reminder being sent) is not marked
+	// yet: marked is false when either is no longer so (nothing to send).
+	MarkReminded(ctx context.Context, b Batch, marks []string) (marked bool, err error)
+	// UnmarkReminded takes marks back after the reminder could not be sent.
+	UnmarkReminded(ctx context.Context, b Batch, marks []string) error
 }
 
 // AuditLog reads an account's append-only audit trail (every write above

@@ -170,6 +170,11 @@ func (s Steps) await(ctx context.Context, ev WaitEvent, step migration.Step) (Ac
 		if since, err := time.Parse(time.RFC3339Nano, b.UpdatedAt); err == nil {
 			metrics.WaitParked(ctx, ev.MigrationID, ev.BatchID, string(step), time.Since(since))
 		}
+		// The developer's notice that the batch waits on them; a wait never
+		// fails for its notice (the reminders come later all the same).
+		if err := s.Migrator.AnnounceWait(ctx, b); err != nil {
+			log.WarnContext(ctx, "BatchWaiting not sent", "error", err)
+		}
 	}
 	return Ack{State: b.State}, nil
 }
@@ -196,6 +201,9 @@ type MoveResult struct {
 	BatchKey        string `json:"batchKey"`
 	TargetPlatform  string `json:"targetPlatform"`
 	TargetAccountID string `json:"targetAccountId"`
+	// Manifest is where the committed batch's list is for the new platforms
+	// (the BatchCommitted event names it); empty until done.
+	Manifest migration.Manifest `json:"manifest"`
 }
 
 // Commit either parks the wait for the confirmation (action "await"), or moves
@@ -218,6 +226,15 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (MoveResult, error) {
 			TargetPlatform: string(p.TargetPlatform), TargetAccountID: p.TargetAccountID}
 		if p.Done {
 			s.recordCommitted(ctx, log, ev, p)
+			// The hand-off before the announcement: the receipt's hash in the
+			// audit trail and the manifest written, or the step fails and is
+			// retried (both are safe to repeat).
+			m, err := s.Migrator.HandOff(ctx, ev.MigrationID, ev.BatchID)
+			if err != nil {
+				log.ErrorContext(ctx, "hand-off failed", "error", err)
+				return MoveResult{}, boundary(err)
+			}
+			out.Manifest = m
 		} else if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
 			// Not needed by the workflow until done; shown in the execution
 			// history so ops see where a long move is going.

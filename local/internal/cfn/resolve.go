@@ -49,7 +49,8 @@ func (r *Resolver) TableName(res *Resource) (string, error) {
 
 // bucketName is the name of an S3 bucket resource: its BucketName property
 // (the template always sets one).
-func (r *Resolver) bucketName(res *Resource) (string, error) {
+// BucketName is the local name of a bucket resource (its BucketName).
+func (r *Resolver) BucketName(res *Resource) (string, error) {
 	n := mapGet(res.Properties, "BucketName")
 	if n == nil {
 		return "", fmt.Errorf("%s: no BucketName, so no local name", res.ID)
@@ -96,7 +97,7 @@ func (r *Resolver) ref(name string) (string, error) {
 	case "AWS::Serverless::HttpApi":
 		return "local", nil
 	case "AWS::S3::Bucket":
-		return r.bucketName(res)
+		return r.BucketName(res)
 	}
 	return "", fmt.Errorf("!Ref %s: resource type %s has no local value", name, res.Type)
 }
@@ -114,7 +115,7 @@ func (r *Resolver) getAtt(id, attr string) (string, error) {
 	case "AWS::Serverless::StateMachine.Name":
 		return r.StateMachineName(res)
 	case "AWS::S3::Bucket.Arn":
-		n, err := r.bucketName(res)
+		n, err := r.BucketName(res)
 		return "arn:aws:s3:::" + n, err
 	case "AWS::DynamoDB::Table.Arn":
 		n, err := r.TableName(res)
