@@ -39,33 +39,40 @@ func (r *recordingPublisher) take() []published {
 	return out
 }
 
-// Reminders arrive at the configured offsets before the deadline, once each
-// however many sweeps run (at once or after each other), and never for a
-// batch that has moved on.
-func TestRemindersAtOffsetsOnceAndNoneAfterTheWait(t *testing.T) {
-	e := newEnv(t, aliceApps(1).subject("subj-b", migration.SubjectCompany).miniprograms("microapp", "ma-1", "subj-b", "b", 1).build(t))
+// reminderClock starts alice's migration at a fixed instant with a
+// 100-second deadline and a recording bus; *now is the clock the test moves.
+func reminderClock(t *testing.T, snap *migration.Snapshot) (*env, *recordingPublisher, migration.BeginResult, time.Time, *time.Time) {
+	t.Helper()
+	e := newEnv(t, snap)
 	start := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	now := start
 	pub := &recordingPublisher{}
 	e.m.Now = func() time.Time { return now }
 	e.m.PendingTimeout = 100 * time.Second
 	e.m.Events = pub
-	offsets := []time.Duration{50 * time.Second, 10 * time.Second}
-
 	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: migration.NewMigrationID(), Source: alice, RequestedBy: "test"})
 	require.NoError(t, err)
+	return e, pub, res, start, &now
+}
+
+// Reminders arrive at the configured offsets before the deadline, once each
+// however many sweeps run (at once or after each other), and never for a
+// batch that has moved on.
+func TestRemindersAtOffsetsOnceAndNoneAfterTheWait(t *testing.T) {
+	e, pub, res, start, now := reminderClock(t, aliceApps(1).subject("subj-b", migration.SubjectCompany).miniprograms("microapp", "ma-1", "subj-b", "b", 1).build(t))
+	offsets := []time.Duration{50 * time.Second, 10 * time.Second}
 	require.Len(t, res.BatchIDs, 2)
 	waitingBatch, movedOn := res.BatchIDs[0], res.BatchIDs[1]
 	// One batch leaves its waits: it fails (any final state will do).
-	_, err = e.store.Transition(e.ctx, migration.Transition{MigrationID: res.MigrationID, BatchID: movedOn,
+	_, err := e.store.Transition(e.ctx, migration.Transition{MigrationID: res.MigrationID, BatchID: movedOn,
 		From: []migration.BatchState{migration.AwaitingAgreement}, To: migration.Failed,
 		Error: &migration.BatchError{Code: migration.CodeQuotaExceeded, Message: "test"},
-		Audit: migration.AuditEvent{At: migration.Stamp(now), Event: migration.EventBatchFailed, Account: alice.String(), MigrationID: res.MigrationID, BatchID: movedOn}})
+		Audit: migration.AuditEvent{At: migration.Stamp(*now), Event: migration.EventBatchFailed, Account: alice.String(), MigrationID: res.MigrationID, BatchID: movedOn}})
 	require.NoError(t, err)
 
 	sweep := func(at time.Duration) []published {
 		t.Helper()
-		now = start.Add(at)
+		*now = start.Add(at)
 		batches, err := e.store.Batches(e.ctx, res.MigrationID)
 		require.NoError(t, err)
 		var wg sync.WaitGroup
@@ -74,7 +81,7 @@ func TestRemindersAtOffsetsOnceAndNoneAfterTheWait(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for _, b := range batches {
-					_, err := e.m.RemindOne(e.ctx, b, offsets, now)
+					_, err := e.m.RemindOne(e.ctx, b, offsets, *now)
 					assert.NoError(t, err)
 				}
 			}()
@@ -105,21 +112,13 @@ func TestRemindersAtOffsetsOnceAndNoneAfterTheWait(t *testing.T) {
 // A batch created inside the longest window gets only the reminder due, and
 // not the longer one after it.
 func TestReminderInsideTheWindowSkipsTheLongerOne(t *testing.T) {
-	e := newEnv(t, aliceApps(1).build(t))
-	start := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	now := start
-	pub := &recordingPublisher{}
-	e.m.Now = func() time.Time { return now }
-	e.m.PendingTimeout = 100 * time.Second
-	e.m.Events = pub
+	e, pub, res, start, now := reminderClock(t, aliceApps(1).build(t))
 	offsets := []time.Duration{500 * time.Second, 10 * time.Second}
-	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: migration.NewMigrationID(), Source: alice, RequestedBy: "test"})
-	require.NoError(t, err)
 	remind := func(at time.Duration) time.Duration {
-		now = start.Add(at)
+		*now = start.Add(at)
 		b, err := e.store.Batch(e.ctx, res.MigrationID, res.BatchIDs[0])
 		require.NoError(t, err)
-		sent, err := e.m.RemindOne(e.ctx, b, offsets, now)
+		sent, err := e.m.RemindOne(e.ctx, b, offsets, *now)
 		require.NoError(t, err)
 		return sent
 	}
