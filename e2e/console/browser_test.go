@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -127,6 +128,8 @@ type browser struct {
 	axeLog []string
 	mu     sync.Mutex
 	writes []string // "METHOD path key" of every POST/PUT to the API
+	// receiptSHA is the x-receipt-sha256 of each CSV receipt the page fetched, by batch id.
+	receiptSHA map[string]string
 }
 
 func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
@@ -142,7 +145,7 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16)}
+	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16), receiptSHA: map[string]string{}}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *runtime.EventExceptionThrown:
@@ -157,12 +160,24 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 				b.writes = append(b.writes, e.Request.Method+" "+e.Request.URL+" "+key)
 				b.mu.Unlock()
 			}
+		case *network.EventResponseReceived:
+			if m := receiptURL.FindStringSubmatch(e.Response.URL); m != nil {
+				for k, v := range e.Response.Headers {
+					if strings.EqualFold(k, "x-receipt-sha256") {
+						b.mu.Lock()
+						b.receiptSHA[m[1]], _ = v.(string)
+						b.mu.Unlock()
+					}
+				}
+			}
 		}
 	})
 	b.run(network.Enable(), emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome console-test").WithAcceptLanguage(lang),
 		emulation.SetDeviceMetricsOverride(width, height, 1, width < 500))
 	return b
 }
+
+var receiptURL = regexp.MustCompile(`/batches/([^/?]+)/receipt\?(?:.*&)?format=csv`)
 
 func (b *browser) run(actions ...chromedp.Action) {
 	b.t.Helper()
