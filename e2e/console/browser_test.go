@@ -77,11 +77,12 @@ func snapshot(t *testing.T) []byte {
 		push("apps", map[string]any{"id": fmt.Sprintf("app-quota-%d", i), "platform": "microapp", "kind": "miniprogram",
 			"name": fmt.Sprintf("Quinn Game %d", i), "creatorAccountId": "ma-8008", "subjectId": "subj-quota", "certified": true})
 	}
-	// One account per check of the list (ma-9101 ... ma-9108): a
+	// One account per check of the list (ma-9101 ... ma-9108, and
+	// ma-9109 for the records' waiting batch): a
 	// company with a certified mini-program that has a collaborator (bob), a
 	// data set and an order, and an onboarded account on developer for the
 	// same login. ma-9105 has a second subject: two batches open at once.
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 9; i++ {
 		acct, subj, app := fmt.Sprintf("ma-910%d", i), fmt.Sprintf("subj-item%d", i), fmt.Sprintf("app-item%d", i)
 		login := fmt.Sprintf("item%d@example.com", i)
 		push("subjects", map[string]any{"id": subj, "name": fmt.Sprintf("Studio %d Co., Ltd.", i), "kind": "company", "certified": true})
