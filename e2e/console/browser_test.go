@@ -209,6 +209,16 @@ func (b *browser) screen(name string) {
 	b.noErrors()
 }
 
+// part runs f as a subtest of t on this browser: a failure stops only f.
+func (b *browser) part(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		prev := b.t
+		b.t = t
+		defer func() { b.t = prev }()
+		f(t)
+	})
+}
+
 // waitFor waits (bounded) until sel is visible.
 func (b *browser) waitFor(sel string) {
 	b.t.Helper()

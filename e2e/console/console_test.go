@@ -28,14 +28,7 @@ func TestConsole(t *testing.T) {
 	b.shots = shots
 	// Each check runs as a subtest with its own account: one that fails
 	// does not stop the others.
-	check := func(name string, f func(t *testing.T)) {
-		t.Run(name, func(t *testing.T) {
-			prev := b.t
-			b.t = t
-			defer func() { b.t = prev }()
-			f(t)
-		})
-	}
+	check := func(name string, f func(t *testing.T)) { b.part(t, name, f) }
 	check("walk", func(t *testing.T) { walk(t, b, s) })
 	check("1-change-target-before-confirming", func(t *testing.T) { changeTarget(t, b) })
 	check("2-progress-says-done", func(t *testing.T) { progressDone(t, b) })

@@ -24,9 +24,45 @@ import (
 func records(t *testing.T, b *browser) {
 	dir := t.TempDir()
 	b.run(cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(dir).WithEventsEnabled(true))
-
+	// Each part stands alone (a failure stops only that part) and leaves the
+	// page in English at desktop width.
+	part := func(name string, f func(t *testing.T)) {
+		b.part(t, name, func(t *testing.T) {
+			defer func() {
+				b.run(emulation.SetDeviceMetricsOverride(1100, 900, 1, false))
+				b.eval(`localStorage.setItem('console.lang', 'en'); true`, nil)
+			}()
+			f(t)
+		})
+	}
 	b.signInAs("ma-1001")
-	b.open("/?pageSize=2") // the receipts come in pages of two: the JSON joins them
+	part("history-lists-both-batches", func(t *testing.T) { historyListsBoth(t, b) })
+	part("receipts-download", func(t *testing.T) { receiptsDownload(t, b, dir) })
+	part("history-and-receipt-in-chinese-and-on-a-phone", func(t *testing.T) { recordsShots(t, b) })
+	part("done-offers-the-receipt", func(t *testing.T) {
+		b.open("/?screen=overview")
+		b.screen("overview")
+		b.click(`li[data-batch] button[data-action="VIEW_TARGET"]`)
+		b.screen("done")
+		b.has("#receipt #download-csv", "the done screen offers the receipt")
+		b.has("#receipt #download-json")
+	})
+	part("moved-everything-points-to-the-history", func(t *testing.T) {
+		b.open("/?screen=assets")
+		b.waitFor(`main[aria-busy="false"]:not([data-screen="loading"])`)
+		require.NotContains(t, b.text("main"), "needs no migration", "an account that moved everything is not told it needs no migration")
+		b.screen("moved")
+		b.click("#to-history")
+		b.screen("history")
+	})
+	part("waiting-batch-time-left", func(t *testing.T) { timeLeft(t, b) })
+}
+
+// historyListsBoth: the navigation leads to the history, which lists the
+// demo account's migration with both batches, what became of each and where
+// it moved.
+func historyListsBoth(t *testing.T, b *browser) {
+	b.open("/")
 	b.screen("overview")
 	b.has("#nav-history", "the navigation leads to the history")
 	b.click("#nav-history")
@@ -35,18 +71,25 @@ func records(t *testing.T, b *browser) {
 	var batches []struct{ State, Text string }
 	b.eval(`[...document.querySelectorAll('li[data-batch]')].map(li => ({State: li.dataset.state, Text: li.textContent}))`, &batches)
 	require.Len(t, batches, 2, "both batches of the demo account's migration")
-	var targets []string
+	var texts []string
 	for _, x := range batches {
 		require.Equal(t, "COMMITTED", x.State)
 		require.Contains(t, x.Text, "Douyin Open Platform (new)", "where it moved: the platform")
-		targets = append(targets, x.Text)
+		texts = append(texts, x.Text)
 	}
-	require.Contains(t, strings.Join(targets, "\n"), "dev-alice-1", "where it moved: the account")
+	require.Contains(t, strings.Join(texts, "\n"), "dev-alice-1", "where it moved: the account")
 	require.Contains(t, b.text("li[data-migration]"), "completed")
 	b.check("history")
 	b.shot("28-history")
+}
 
-	// Each receipt: viewed, then downloaded as CSV and JSON.
+// receiptsDownload: each moved batch's receipt, viewed, then downloaded as
+// CSV (the server's file: a header row and one row per item) and as JSON
+// (every page in one file, its hash the CSV's x-receipt-sha256 and the hash
+// of its items).
+func receiptsDownload(t *testing.T, b *browser, dir string) {
+	b.open("/?pageSize=2&screen=history") // the receipts come in pages of two: the JSON joins them
+	b.screen("history")
 	var ids []string
 	b.eval(`[...document.querySelectorAll('li[data-batch] [data-action="RECEIPT"]')].map(x => x.closest('li[data-batch]').dataset.batchId)`, &ids)
 	require.Len(t, ids, 2, "a receipt for each moved batch")
@@ -86,13 +129,18 @@ func records(t *testing.T, b *browser) {
 		require.Equal(t, bid, j.BatchID)
 		require.Equal(t, sha, j.SHA256, "the JSON's hash is the CSV's")
 		require.Len(t, j.Items, total, "every page in one file")
+		require.Greater(t, total, 2, "more than one page of two")
 		require.Nil(t, j.NextCursor)
 		require.Equal(t, sha, migration.ReceiptSHA256(j.Items), "the items in the file are the ones the hash covers")
 		b.eval(`history.back(); true`, nil)
 		b.screen("history")
 	}
+}
 
-	// Chinese, and a phone.
+// recordsShots: the history and a receipt in Chinese, and at 375 px.
+func recordsShots(t *testing.T, b *browser) {
+	b.open("/?screen=history")
+	b.screen("history")
 	b.click("#lang")
 	b.screen("history")
 	require.Equal(t, "迁移记录", b.text("h1"))
@@ -107,42 +155,28 @@ func records(t *testing.T, b *browser) {
 	b.click("#lang")
 	b.screen("receipt")
 	b.shot("33-phone-receipt")
-	b.run(emulation.SetDeviceMetricsOverride(1100, 900, 1, false))
+}
 
-	// The done screen offers the receipt too.
-	b.click("#nav-overview")
-	b.screen("overview")
-	b.click(`li[data-batch] button[data-action="VIEW_TARGET"]`)
-	b.screen("done")
-	b.has("#receipt #download-csv", "the done screen offers the receipt")
-	b.has("#receipt #download-json")
-
-	// Nothing left to migrate: the account is shown what moved, not "no migration needed".
-	b.click("#nav-assets")
-	b.screen("moved")
-	require.NotContains(t, b.text("main"), "needs no migration")
-	b.click("#to-history")
-	b.screen("history")
-
-	// A waiting batch: the time left in words, and the deadline's date.
+// timeLeft: a waiting batch shows the time left before it expires, in words,
+// and the deadline's date, on the overview and on the batch's screens, in
+// both languages.
+func timeLeft(t *testing.T, b *browser) {
 	b.signInAs("ma-9109")
 	b.startMigration()
 	var left []string
 	b.eval(`[...document.querySelectorAll('li[data-batch] .left')].map(p => p.textContent)`, &left)
 	require.Len(t, left, 1, "the waiting batch shows its time left")
-	for _, l := range left {
-		require.Regexp(t, regexp.MustCompile(`^(29|30) days left`), l)
-		require.Regexp(t, regexp.MustCompile(`20\d\d`), l, "and the deadline's date")
-	}
+	require.Regexp(t, regexp.MustCompile(`^(29|30) days left`), left[0])
+	require.Regexp(t, regexp.MustCompile(`20\d\d`), left[0], "and the deadline's date")
 	b.check("overview-time-left")
+	b.shot("34-overview-time-left")
 	b.click(`li[data-batch] button[data-action="ACCEPT_AGREEMENT"]`)
 	b.screen("agreement")
 	b.has("#time-left", "the batch's screens show the time left")
+	require.Regexp(t, regexp.MustCompile(`^(29|30) days left`), b.text("#time-left"))
 	b.click("#lang")
 	b.screen("agreement")
-	require.Regexp(t, regexp.MustCompile(`^剩余 (29|30) 天`), b.text("#time-left"))
-	b.click("#lang")
-	b.screen("agreement")
+	require.Regexp(t, regexp.MustCompile(`^剩余 (29|30) 天，请在 20\d\d`), b.text("#time-left"))
 }
 
 // waitFile waits (bounded) for a download to land and returns its content.
