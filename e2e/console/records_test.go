@@ -52,6 +52,8 @@ func records(t *testing.T, b *browser) {
 		b.waitFor(`main[aria-busy="false"]:not([data-screen="loading"])`)
 		require.NotContains(t, b.text("main"), "needs no migration", "an account that moved everything is not told it needs no migration")
 		b.screen("moved")
+		b.check("moved")
+		b.shot("35-everything-moved")
 		b.click("#to-history")
 		b.screen("history")
 	})
@@ -144,6 +146,7 @@ func recordsShots(t *testing.T, b *browser) {
 	b.click("#lang")
 	b.screen("history")
 	require.Equal(t, "迁移记录", b.text("h1"))
+	require.Empty(t, halfWidth.FindAllString(b.text("main"), -1), "half-width punctuation in the Chinese history")
 	b.check("history-zh")
 	b.shot("30-history-zh")
 	b.run(emulation.SetDeviceMetricsOverride(375, 812, 2, true))
@@ -151,11 +154,15 @@ func recordsShots(t *testing.T, b *browser) {
 	b.click(`li[data-batch] [data-action="RECEIPT"]`)
 	b.screen("receipt")
 	b.check("receipt-zh")
+	require.Empty(t, halfWidth.FindAllString(b.text("main"), -1), "half-width punctuation in the Chinese receipt")
 	b.shot("32-phone-receipt-zh")
 	b.click("#lang")
 	b.screen("receipt")
 	b.shot("33-phone-receipt")
 }
+
+// halfWidth finds half-width punctuation next to Chinese text.
+var halfWidth = regexp.MustCompile(`\p{Han}[,:;()!?]|[,:;()!?]\p{Han}`)
 
 // timeLeft: a waiting batch shows the time left before it expires, in words,
 // and the deadline's date, on the overview and on the batch's screens, in
@@ -177,6 +184,8 @@ func timeLeft(t *testing.T, b *browser) {
 	b.click("#lang")
 	b.screen("agreement")
 	require.Regexp(t, regexp.MustCompile(`^剩余 (29|30) 天，请在 20\d\d`), b.text("#time-left"))
+	b.check("agreement-time-left-zh")
+	b.shot("36-agreement-time-left-zh")
 }
 
 // waitFile waits (bounded) for a download to land and returns its content.
