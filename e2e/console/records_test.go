@@ -58,6 +58,33 @@ func records(t *testing.T, b *browser) {
 		b.screen("history")
 	})
 	part("waiting-batch-time-left", func(t *testing.T) { timeLeft(t, b) })
+	part("history-pages-with-more", func(t *testing.T) { historyPages(t, b) })
+}
+
+// historyPages: the quota account (the walk's refusal ended its first
+// migration) starts again; its history, one migration a page, lists the
+// new one first and the refused one under "more", with what failed.
+func historyPages(t *testing.T, b *browser) {
+	b.signInAs("ma-8008")
+	b.screen("overview")
+	b.has("#again", "a migration with a failed batch offers to start again")
+	b.click("#again")
+	b.screen("plan")
+	b.click("#start")
+	b.screen("overview")
+	b.open("/?pageSize=1&screen=history")
+	b.screen("history")
+	var states []string
+	b.eval(`[...document.querySelectorAll('li[data-migration]')].map(li => li.dataset.state)`, &states)
+	require.Equal(t, []string{"IN_PROGRESS"}, states, "the newest first, one a page")
+	b.click("#more")
+	b.waitFor(`li[data-migration]:nth-child(2)`)
+	b.eval(`[...document.querySelectorAll('li[data-migration]')].map(li => li.dataset.state)`, &states)
+	require.Equal(t, []string{"IN_PROGRESS", "COMPLETED"}, states, "the next page under the first")
+	require.Contains(t, b.text(`li[data-migration]:nth-child(2) li[data-batch]`), "quota", "what failed, in words")
+	var inSecond bool
+	b.eval(`!!document.activeElement.closest('li[data-migration]:nth-child(2)')`, &inSecond)
+	require.True(t, inSecond, "the focus moves to what was added")
 }
 
 // historyListsBoth: the navigation leads to the history, which lists the

@@ -505,7 +505,7 @@
         noteKey ? h('p', { 'class': 'note' }, t(noteKey)) : null,
         h('p', {}, t('overview.state', { state: word('mstate', m.state) })),
         h('ul', { 'class': 'cards' }, m.batches.map(function (b) { return batchCard(b, known); })),
-        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), function () { go('plan'); }, 'secondary')) : null,
+        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), function () { go('plan'); }, 'secondary', { id: 'again' })) : null,
         h('div', { 'class': 'actions' }, button(t('refresh'), function () { S.keepFocus = 'refresh'; screenOverview(null, true); }, 'secondary', { id: 'refresh' }),
           h('p', { id: 'updated', role: 'status', 'class': 'muted' }, refreshed ? t('refreshed', { at: new Date().toLocaleTimeString(apiLang()) }) : ''))]);
     }, function (e) { showError(e, function () { screenOverview(); }); });
