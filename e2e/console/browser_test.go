@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -76,11 +77,12 @@ func snapshot(t *testing.T) []byte {
 		push("apps", map[string]any{"id": fmt.Sprintf("app-quota-%d", i), "platform": "microapp", "kind": "miniprogram",
 			"name": fmt.Sprintf("Quinn Game %d", i), "creatorAccountId": "ma-8008", "subjectId": "subj-quota", "certified": true})
 	}
-	// One account per check of the issue's list (ma-9101 ... ma-9108): a
+	// One account per check of the issue's list (ma-9101 ... ma-9108, and
+	// ma-9109 for the records' waiting batch): a
 	// company with a certified mini-program that has a collaborator (bob), a
 	// data set and an order, and an onboarded account on developer for the
 	// same login. ma-9105 has a second subject: two batches open at once.
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 9; i++ {
 		acct, subj, app := fmt.Sprintf("ma-910%d", i), fmt.Sprintf("subj-item%d", i), fmt.Sprintf("app-item%d", i)
 		login := fmt.Sprintf("item%d@example.com", i)
 		push("subjects", map[string]any{"id": subj, "name": fmt.Sprintf("Studio %d Co., Ltd.", i), "kind": "company", "certified": true})
@@ -127,6 +129,8 @@ type browser struct {
 	axeLog []string
 	mu     sync.Mutex
 	writes []string // "METHOD path key" of every POST/PUT to the API
+	// receiptSHA is the x-receipt-sha256 of each CSV receipt the page fetched, by batch id.
+	receiptSHA map[string]string
 }
 
 func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
@@ -142,7 +146,7 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16)}
+	b := &browser{t: t, ctx: ctx, base: base, axe: axeSource(t), errs: make(chan string, 16), receiptSHA: map[string]string{}}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *runtime.EventExceptionThrown:
@@ -157,12 +161,24 @@ func newBrowser(t *testing.T, base, lang string, width, height int64) *browser {
 				b.writes = append(b.writes, e.Request.Method+" "+e.Request.URL+" "+key)
 				b.mu.Unlock()
 			}
+		case *network.EventResponseReceived:
+			if m := receiptURL.FindStringSubmatch(e.Response.URL); m != nil {
+				for k, v := range e.Response.Headers {
+					if strings.EqualFold(k, "x-receipt-sha256") {
+						b.mu.Lock()
+						b.receiptSHA[m[1]], _ = v.(string)
+						b.mu.Unlock()
+					}
+				}
+			}
 		}
 	})
 	b.run(network.Enable(), emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome console-test").WithAcceptLanguage(lang),
 		emulation.SetDeviceMetricsOverride(width, height, 1, width < 500))
 	return b
 }
+
+var receiptURL = regexp.MustCompile(`/batches/([^/?]+)/receipt\?(?:.*&)?format=csv`)
 
 func (b *browser) run(actions ...chromedp.Action) {
 	b.t.Helper()
@@ -191,6 +207,16 @@ func (b *browser) screen(name string) {
 		b.t.Fatalf("screen %q never showed (showing %q): %v\n%s", name, now, err, text)
 	}
 	b.noErrors()
+}
+
+// part runs f as a subtest of t on this browser: a failure stops only f.
+func (b *browser) part(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		prev := b.t
+		b.t = t
+		defer func() { b.t = prev }()
+		f(t)
+	})
 }
 
 // waitFor waits (bounded) until sel is visible.

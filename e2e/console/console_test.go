@@ -28,14 +28,7 @@ func TestConsole(t *testing.T) {
 	b.shots = shots
 	// Each check runs as a subtest with its own account: one that fails
 	// does not stop the others.
-	check := func(name string, f func(t *testing.T)) {
-		t.Run(name, func(t *testing.T) {
-			prev := b.t
-			b.t = t
-			defer func() { b.t = prev }()
-			f(t)
-		})
-	}
+	check := func(name string, f func(t *testing.T)) { b.part(t, name, f) }
 	check("walk", func(t *testing.T) { walk(t, b, s) })
 	check("1-change-target-before-confirming", func(t *testing.T) { changeTarget(t, b) })
 	check("2-progress-says-done", func(t *testing.T) { progressDone(t, b) })
@@ -46,6 +39,7 @@ func TestConsole(t *testing.T) {
 	check("7-new-account-guidance", func(t *testing.T) { newAccountGuidance(t, b) })
 	check("8-errors-in-view", func(t *testing.T) { errorsInView(t, b) })
 	check("9-smaller-things", func(t *testing.T) { smallerThings(t, b) })
+	check("records", func(t *testing.T) { records(t, b) })
 	n := b.idempotencyKeys()
 	require.GreaterOrEqual(t, n, 10, "start, 2x(agreement, target, commit) and the quota batch's")
 	t.Logf("%d POST/PUT requests, each with its own Idempotency-Key", n)
@@ -184,7 +178,7 @@ func mouseBatch(t *testing.T, b *browser) {
 	require.Contains(t, b.text("#target-account"), "dev-alice-1")
 	b.check("done")
 	b.shot("10-done")
-	b.click(`main .actions button`)
+	b.click(`[data-to="overview"]`) // back to the overview
 	b.screen("overview")
 }
 
@@ -241,7 +235,7 @@ func keyboardBatch(t *testing.T, b *browser) {
 	b.screen("done")
 	require.NotContains(t, b.text("#target-account"), "dev-alice-1", "a new account")
 	b.shot("11-done-new-account")
-	b.tabTo(`main .actions button`)
+	b.tabTo(`[data-to="overview"]`)
 	b.key(keyEnter)
 }
 

@@ -50,6 +50,7 @@
     document.getElementById('site-nav').setAttribute('aria-label', t('nav.label'));
     document.getElementById('nav-assets').textContent = t('nav.assets');
     document.getElementById('nav-overview').textContent = t('nav.overview');
+    document.getElementById('nav-history').textContent = t('nav.history');
     document.getElementById('steps').setAttribute('aria-label', t('steps.label'));
     renderWho();
   }
@@ -124,14 +125,16 @@
   // every such address (the local stand-in and API Gateway's HTTP API route by
   // path, never by query), so they need no route of their own.
   var SCREENS = {};
-  function addr(name, bid) {
+  // A receipt may be of an earlier migration: its address names it (&migration=).
+  function addr(name, bid, mid) {
     var q = new URLSearchParams(location.search);
     q.set('screen', name);
     if (bid) q.set('batch', bid); else q.delete('batch');
+    if (mid) q.set('migration', mid); else q.delete('migration');
     return location.pathname + '?' + q.toString();
   }
-  function go(name, bid, replace) {
-    var url = addr(name, bid), st = { screen: name, batch: bid || null };
+  function go(name, bid, replace, mid) {
+    var url = addr(name, bid, mid), st = { screen: name, batch: bid || null };
     if (replace || url === location.pathname + location.search) history.replaceState(st, '', url);
     else history.pushState(st, '', url);
     return SCREENS[name](bid);
@@ -143,6 +146,7 @@
     var needsBatch = ['agreement', 'review', 'target', 'confirm', 'progress', 'done'].indexOf(name) >= 0;
     if ((needsBatch || name === 'overview') && !S.migId) return home(true);
     if (needsBatch && !bid) return go('overview', null, true);
+    if (name === 'receipt' && !(bid && (q.get('migration') || S.migId))) return go('history', null, true);
     return SCREENS[name](bid);
   }
   window.addEventListener('popstate', function () { fromAddress(); });
@@ -195,10 +199,11 @@
     nav.hidden = !S.claims || name === 'signin';
     var ov = document.getElementById('nav-overview');
     ov.parentNode.hidden = !S.migId;
-    [['nav-assets', 'assets'], ['nav-overview', 'overview']].forEach(function (p) {
+    if (name === 'moved' || name === 'nomigration') name = 'assets';
+    [['nav-assets', 'assets'], ['nav-overview', 'overview'], ['nav-history', 'history']].forEach(function (p) {
       var a = document.getElementById(p[0]);
       a.setAttribute('href', addr(p[1]));
-      if (name === p[1]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+      if (name === p[1] || (name === 'receipt' && p[1] === 'history')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     });
   }
   function renderWho() {
@@ -267,12 +272,15 @@
           var data = null;
           try { data = raw ? JSON.parse(raw) : null; } catch (e) { data = null; }
           if (res.ok) return { status: res.status, data: data };
-          var e = (data && data.error) || {};
-          // API Gateway's own authorizer answers {"message":"Unauthorized"}.
-          var code = e.code || (res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'FORBIDDEN' : res.status === 404 ? 'ROUTE_NOT_FOUND' : 'UNKNOWN');
-          throw { status: res.status, code: code, message: e.message || (data && data.message), requestId: e.requestId };
+          throw problem(res, data);
         });
       });
+  }
+  function problem(res, data) {
+    var e = (data && data.error) || {};
+    // API Gateway's own authorizer answers {"message":"Unauthorized"}.
+    var code = e.code || (res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'FORBIDDEN' : res.status === 404 ? 'ROUTE_NOT_FOUND' : 'UNKNOWN');
+    return { status: res.status, code: code, message: e.message || (data && data.message), requestId: e.requestId };
   }
   function get(path) { return api('GET', path).then(function (r) { return r.data; }); }
   function migPath(b) { return '/v1/migrations/' + enc(S.migId) + (b ? '/batches/' + enc(b) : ''); }
@@ -340,11 +348,19 @@
   }
 
   // ---- home: resume where the account stands -------------------------------------
+  // A browser that does not remember the migration finds it in the history.
   function home(replace) {
     busy('assets');
     var id = store('local', migKey());
+    return (id ? Promise.resolve(id) : get('/v1/migrations?limit=1').then(function (d) {
+      var m = d.migrations[0];
+      return m && m.state === 'IN_PROGRESS' ? m.migrationId : null;
+    }, function () { return null; })).then(function (id) { return resume(id, replace); });
+  }
+  function resume(id, replace) {
     if (!id) return go('assets', null, replace);
     S.migId = id;
+    store('local', migKey(), id);
     return get(migPath()).then(function () { go('overview', null, replace); }, function (e) {
       if (e.code === 'UNAUTHORIZED') return showError(e);
       store('local', migKey(), null); // gone or not ours: start from the account
@@ -370,7 +386,12 @@
     var g = busy('assets', screenAssets);
     return allAssets().then(function (d) {
       if (g !== S.gen) return;
-      if (!d.eligible) return screenNoMigration(d);
+      // Nothing left: an account that moved it all is shown so, and its history.
+      if (!d.eligible) return get('/v1/migrations?limit=5').then(function (hd) {
+        if (g !== S.gen) return;
+        var moved = hd.migrations.some(function (m) { return m.batches.some(function (b) { return b.state === 'COMMITTED'; }); });
+        return moved ? screenMoved(d) : screenNoMigration(d);
+      }, function () { screenNoMigration(d); });
       var subj = {};
       (d.subjects || []).forEach(function (s) { subj[s.id] = s; });
       learn(d.apps); learn(d.services);
@@ -383,15 +404,17 @@
         itemSection('assets.data', d.data, dataText),
         itemSection('assets.orders', d.orders, orderText)
       ];
-      var skipped = d.skipped || [];
-      sections.push(h('section', { 'class': 'card', id: 'skipped' }, h('h2', {}, t('assets.skipped', { n: skipped.length })),
-        skipped.length ? h('p', { 'class': 'muted' }, t('assets.skipped.help')) : h('p', {}, t('assets.skipped.none')),
-        skipped.length ? h('ul', { 'class': 'items' }, skipped.map(function (s) {
-          return h('li', { 'data-reason': s.reason }, t('skipped.line', { type: word('type', s.type), name: s.name || nameOf(s.id), reason: word('skip', s.reason) }));
-        })) : null));
+      sections.push(skippedSection(d.skipped || []));
       show('assets', t('assets.title'), [h('p', {}, t('assets.intro')), sections,
         h('div', { 'class': 'actions' }, S.migId ? button(t('overview.back'), function () { go('overview'); }) : button(t('assets.next'), function () { go('plan'); }))]);
     }, function (e) { showError(e, screenAssets); });
+  }
+  function skippedSection(skipped) {
+    return h('section', { 'class': 'card', id: 'skipped' }, h('h2', {}, t('assets.skipped', { n: skipped.length })),
+      skipped.length ? h('p', { 'class': 'muted' }, t('assets.skipped.help')) : h('p', {}, t('assets.skipped.none')),
+      skipped.length ? h('ul', { 'class': 'items' }, skipped.map(function (s) {
+        return h('li', { 'data-reason': s.reason }, t('skipped.line', { type: word('type', s.type), name: s.name || nameOf(s.id), reason: word('skip', s.reason) }));
+      })) : null);
   }
   function accountKV(a) {
     return kv([[t('field.login'), a.login], [t('field.platform'), word('platform', a.platform)], [t('field.accountId'), a.accountId]]);
@@ -421,6 +444,16 @@
       h('ul', {}, h('li', {}, h('a', { href: 'https://developer.open-douyin.com/' }, t('platform.developer'))),
         h('li', {}, h('a', { href: 'https://partner.open-douyin.com/' }, t('platform.partner')))),
       d && d.account ? h('section', { 'class': 'card' }, h('h2', {}, t('assets.account')), accountKV(d.account)) : null]);
+  }
+
+  SCREENS.moved = screenAssets;
+  function screenMoved(d) {
+    show('moved', t('moved.title'), [
+      h('div', { 'class': 'ok' }, h('p', {}, h('strong', {}, t('moved.lead')))),
+      h('p', {}, t('moved.body')),
+      h('div', { 'class': 'actions' }, button(t('moved.history'), function () { go('history'); }, null, { id: 'to-history' })),
+      d.account ? h('section', { 'class': 'card' }, h('h2', {}, t('assets.account')), accountKV(d.account)) : null,
+      d.skipped && d.skipped.length ? skippedSection(d.skipped) : null]);
   }
 
   // ---- plan -----------------------------------------------------------------------
@@ -472,7 +505,7 @@
         noteKey ? h('p', { 'class': 'note' }, t(noteKey)) : null,
         h('p', {}, t('overview.state', { state: word('mstate', m.state) })),
         h('ul', { 'class': 'cards' }, m.batches.map(function (b) { return batchCard(b, known); })),
-        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), function () { go('plan'); }, 'secondary')) : null,
+        again ? h('div', { 'class': 'note' }, h('p', {}, t('overview.again')), button(t('overview.again.button'), function () { go('plan'); }, 'secondary', { id: 'again' })) : null,
         h('div', { 'class': 'actions' }, button(t('refresh'), function () { S.keepFocus = 'refresh'; screenOverview(null, true); }, 'secondary', { id: 'refresh' }),
           h('p', { id: 'updated', role: 'status', 'class': 'muted' }, refreshed ? t('refreshed', { at: new Date().toLocaleTimeString(apiLang()) }) : ''))]);
     }, function (e) { showError(e, function () { screenOverview(); }); });
@@ -491,7 +524,7 @@
       h('h2', {}, subjectTitle(s) + ' → ' + word('platform', b.targetPlatform)),
       h('p', {}, h('span', { 'class': 'state ' + b.state }, word('state', b.state)), ' ', t('hint.' + b.state)),
       b.error ? h('div', { 'class': 'alert batch-error', 'data-code': b.error.code }, h('p', {}, h('strong', {}, errorText(b.error.code))), b.error.message ? h('p', { 'class': 'muted' }, b.error.message) : null) : null,
-      b.expiresAt && !/COMMIT|FAILED|EXPIRED/.test(b.state) ? h('p', { 'class': 'muted' }, t('expires', { at: new Date(b.expiresAt).toLocaleString(apiLang()) })) : null,
+      timeLeft(b),
       counts(b.counts),
       next ? h('div', { 'class': 'actions' }, button(next[0], function () { go(next[1], bid); }, null, { 'data-action': b.nextAction }),
         b.nextAction === 'CONFIRM' ? button(t('target.change'), function () { go('target', bid); }, 'secondary', { 'data-action': 'CHANGE_TARGET' }) : null) : null);
@@ -506,8 +539,17 @@
   // batchLine names the batch a screen is for: its subject and target platform.
   function batchLine(b) {
     var s = knownSubjects()[b.subjectId] || { id: b.subjectId };
-    return h('p', { 'class': 'batch', id: 'batch-name' }, t('batch.line', { subject: subjectTitle(s), platform: word('platform', b.targetPlatform) }));
+    return [h('p', { 'class': 'batch', id: 'batch-name' }, t('batch.line', { subject: subjectTitle(s), platform: word('platform', b.targetPlatform) })), timeLeft(b, 'time-left')];
   }
+  // timeLeft: how long a waiting batch has before it expires, in words, and
+  // the deadline in the console's language.
+  function timeLeft(b, id) {
+    if (!b.expiresAt || !/^AWAITING_/.test(b.state)) return null;
+    var ms = Date.parse(b.expiresAt) - Date.now(), d = Math.floor(ms / 864e5), hr = Math.floor(ms / 36e5);
+    var words = ms <= 0 ? t('left.none') : d >= 1 ? tn('left.days', d) : hr >= 1 ? tn('left.hours', hr) : tn('left.minutes', Math.ceil(ms / 6e4));
+    return h('p', { 'class': 'left', id: id, 'data-expires': b.expiresAt }, h('strong', {}, words), t('left.by', { at: when(b.expiresAt) }));
+  }
+  function when(iso) { return new Date(iso).toLocaleString(apiLang(), { dateStyle: 'long', timeStyle: 'short' }); }
   function toOverview() { return button(t('overview.back'), function () { go('overview'); }, 'secondary', { 'data-to': 'overview' }); }
 
   // ---- agreement ------------------------------------------------------------------
@@ -768,7 +810,8 @@
     return batchOf(bid).then(function (b) {
       if (b.state !== 'COMMITTED') return go(b.state === 'COMMITTING' ? 'progress' : 'overview', b.state === 'COMMITTING' ? bid : null, true);
       return Promise.all([get('/v1/targets/' + enc(b.targetPlatform) + '/accounts/' + enc(b.targetAccountId) + '?limit=1000'),
-        b.counts && b.counts.members ? get(migPath(bid) + '?limit=1000').catch(function () { return null; }) : null]).then(function (r) {
+        b.counts && b.counts.members ? get(migPath(bid) + '?limit=1000').catch(function () { return null; }) : null,
+        get(receiptPath(S.migId, bid) + '?limit=1').catch(function () { return null; })]).then(function (r) {
         if (g !== S.gen) return;
         var acc = r[0], review = r[1];
         var platform = word('platform', b.targetPlatform);
@@ -799,9 +842,152 @@
               return h('li', {}, memberText(m) + ' · ' + t('member.linked', { platform: word('platform', m.linkedTo || b.targetPlatform) }));
             }))) : null,
           acc.memberships && acc.memberships.length ? itemSection('done.memberships', acc.memberships, memberText) : null,
+          r[2] ? receiptCard(S.migId, bid, r[2], true) : null,
           h('div', { 'class': 'actions' }, toOverview())]);
       });
     }).catch(function (e) { showError(e, function () { screenDone(bid); }); });
+  }
+
+  // ---- history: every migration of the account, newest first -------------------
+  // Each batch says what it became and where it moved; a moved batch has its
+  // receipt. "More" reads the next page under the ones shown.
+  SCREENS.history = function () { return screenHistory(); };
+  function screenHistory() {
+    var g = busy('history', screenHistory);
+    var list = h('ul', { 'class': 'cards', id: 'history' }), more = h('div', { 'class': 'actions' });
+    var page = function (cursor) {
+      return get('/v1/migrations?limit=' + Math.min(PAGE, 20) + (cursor ? '&cursor=' + enc(cursor) : '')).then(function (d) {
+        if (g !== S.gen) return;
+        var known = knownSubjects(), cards = d.migrations.map(function (m) { return migrationCard(m, known); });
+        add(list, cards);
+        more.textContent = '';
+        if (d.nextCursor) add(more, button(t('history.more'), function (ev) {
+          ev.currentTarget.disabled = true;
+          page(d.nextCursor).catch(function (e) { showError(e, null, more); });
+        }, 'secondary', { id: 'more' }));
+        if (!cursor) {
+          show('history', t('history.title'), [h('p', {}, t('history.intro')),
+            cards.length ? list : h('p', { 'class': 'muted' }, t('history.none')), more]);
+        } else if (cards.length) cards[0].querySelector('h2').focus();
+      });
+    };
+    return page('').catch(function (e) { showError(e, screenHistory); });
+  }
+  function migrationCard(m, known) {
+    var last = m.batches.reduce(function (a, b) { return b.updatedAt > a ? b.updatedAt : a; }, m.createdAt);
+    return h('li', { 'class': 'card', 'data-migration': m.migrationId, 'data-state': m.state },
+      h('h2', { tabindex: '-1' }, t('history.started', { at: when(m.createdAt) })),
+      h('p', {}, h('span', { 'class': 'state ' + m.state }, word('mstate', m.state)), ' ', t('history.updated', { at: when(last) })),
+      h('ul', { 'class': 'records' }, m.batches.map(function (b) {
+        var moved = b.state === 'COMMITTED', platform = word('platform', b.targetPlatform);
+        return h('li', { 'data-batch': b.batchKey, 'data-batch-id': b.batchId, 'data-state': b.state },
+          h('h3', {}, subjectTitle(known[b.subjectId] || { id: b.subjectId }) + ' → ' + platform),
+          h('p', {}, h('span', { 'class': 'state ' + b.state }, word('state', b.state)), ' ',
+            moved ? t('history.movedTo', { platform: platform, account: b.targetAccountId, at: when(b.updatedAt) }) : t('hint.' + b.state)),
+          b.error ? h('p', { 'class': 'muted' }, errorText(b.error.code)) : null,
+          timeLeft(b), counts(b.counts),
+          moved ? h('div', { 'class': 'actions' }, button(t('receipt.view'), function () { go('receipt', b.batchId, false, m.migrationId); }, 'secondary', { 'data-action': 'RECEIPT' })) : null);
+      })),
+      m.state === 'IN_PROGRESS' ? h('div', { 'class': 'actions' }, button(t('history.continue'), function () {
+        S.migId = m.migrationId;
+        store('local', migKey(), S.migId);
+        go('overview');
+      }, null, { 'data-action': 'OVERVIEW' })) : null);
+  }
+
+  // ---- receipt: what a moved batch moved, from where to where ---------------------
+  function receiptPath(mid, bid) { return '/v1/migrations/' + enc(mid) + '/batches/' + enc(bid) + '/receipt'; }
+  SCREENS.receipt = function (bid) { return screenReceipt(bid, new URLSearchParams(location.search).get('migration') || S.migId); };
+  function screenReceipt(bid, mid) {
+    var g = busy('receipt', function () { screenReceipt(bid, mid); });
+    var items = h('ul', { 'class': 'items', id: 'receipt-items' }), more = h('div', { 'class': 'actions' });
+    var page = function (cursor) {
+      return get(receiptPath(mid, bid) + '?limit=' + PAGE + (cursor ? '&cursor=' + enc(cursor) : '')).then(function (r) {
+        if (g !== S.gen) return;
+        learn(r.items);
+        var lines = r.items.map(function (x) { return h('li', { tabindex: '-1' }, itemLine(x)); });
+        add(items, lines);
+        more.textContent = '';
+        if (r.nextCursor) add(more, button(t('history.more'), function (ev) {
+          ev.currentTarget.disabled = true;
+          page(r.nextCursor).catch(function (e) { showError(e, null, more); });
+        }, 'secondary', { id: 'more' }));
+        if (!cursor) {
+          show('receipt', t('receipt.title'), [
+            batchLine({ subjectId: r.batchKey.split('/')[0], targetPlatform: r.to.platform }),
+            h('p', {}, t('receipt.intro')),
+            receiptCard(mid, bid, r),
+            h('section', { 'class': 'card' }, h('h2', {}, t('receipt.items', { n: r.total })), items, more),
+            h('div', { 'class': 'actions' }, button(t('history.back'), function () { go('history'); }, 'secondary'))]);
+        } else if (lines.length) lines[0].focus();
+      });
+    };
+    return page('').catch(function (e) { showError(e, function () { screenReceipt(bid, mid); }); });
+  }
+  function itemLine(x) {
+    return [word('type', x.type), x.name, x.id, x.assetId ? nameOf(x.assetId) : '', x.kind ? word('kind', x.kind) : '', x.role ? word('role', x.role) : '']
+      .filter(function (p) { return p; }).join(' · ');
+  }
+  function receiptCard(mid, bid, r, titled) {
+    var a = r.agreement;
+    var note = h('p', { id: 'download-status', role: 'status', 'class': 'muted' });
+    var dl = function (fmt) {
+      return function (ev) { download(mid, bid, fmt, ev.currentTarget, note); };
+    };
+    return h('section', { 'class': 'card', id: 'receipt' }, titled ? h('h2', {}, t('receipt.title')) : null,
+      kv([[t('receipt.from'), word('platform', r.from.platform) + ' · ' + r.from.accountId],
+        [t('receipt.to'), word('platform', r.to.platform) + ' · ' + r.to.accountId],
+        [t('receipt.when'), when(r.committedAt)],
+        [t('receipt.agreement'), a ? t('receipt.agreed', { version: a.version, lang: a.lang ? t('lang.' + a.lang) : '', sha: a.sha256.slice(0, 12), at: when(a.acceptedAt) }) : ''],
+        [t('receipt.count'), h('span', { id: 'receipt-total', 'data-total': String(r.total) }, tn('receipt.n', r.total))]]),
+      h('p', { 'class': 'sha muted' }, t('receipt.sha', { sha: r.sha256 })),
+      h('div', { 'class': 'actions' }, button(t('receipt.csv'), dl('csv'), null, { id: 'download-csv' }),
+        button(t('receipt.json'), dl('json'), 'secondary', { id: 'download-json' }),
+        titled ? button(t('receipt.all'), function () { go('receipt', bid, false, mid); }, 'secondary') : null),
+      note);
+  }
+  // download saves the receipt as a file: the CSV as the server wrote it
+  // (under its name), the JSON with every page's items in one list.
+  function download(mid, bid, fmt, btn, note) {
+    btn.disabled = true;
+    var file = fmt === 'csv' ? receiptCSV(mid, bid) : receiptAll(mid, bid).then(function (r) {
+      return { name: 'receipt-' + bid + '.json', blob: new Blob([JSON.stringify(r, null, 2) + '\n'], { type: 'application/json' }) };
+    });
+    return file.then(function (f) {
+      var url = URL.createObjectURL(f.blob), a = h('a', { href: url, download: f.name, hidden: true });
+      document.body.appendChild(a);
+      a.click();
+      a.parentNode.removeChild(a);
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      btn.disabled = false;
+      note.textContent = t('receipt.saved', { name: f.name });
+    }, function (e) {
+      btn.disabled = false;
+      showError(e, function () { download(mid, bid, fmt, btn, note); }, btn.parentNode);
+    });
+  }
+  function receiptCSV(mid, bid) {
+    return fetch(receiptPath(mid, bid) + '?format=csv', { headers: { Accept: 'text/csv', Authorization: 'Bearer ' + S.token }, cache: 'no-store' })
+      .catch(function () { throw { code: 'NETWORK' }; })
+      .then(function (res) {
+        if (!res.ok) return res.json().catch(function () { return null; }).then(function (d) { throw problem(res, d); });
+        var m = /filename="?([^";]+)/.exec(res.headers.get('content-disposition') || '');
+        return res.blob().then(function (b) { return { name: m ? m[1] : 'receipt-' + bid + '.csv', blob: b }; });
+      });
+  }
+  function receiptAll(mid, bid) {
+    var all = null;
+    var step = function (cursor) {
+      return get(receiptPath(mid, bid) + '?limit=' + PAGE + (cursor ? '&cursor=' + enc(cursor) : '')).then(function (r) {
+        if (!all) all = r;
+        else if (r.sha256 !== all.sha256) { all = null; return step(''); } // the list changed between pages: read it again
+        else all.items = all.items.concat(r.items);
+        if (r.nextCursor) return step(r.nextCursor);
+        delete all.nextCursor;
+        return all;
+      });
+    };
+    return step('');
   }
 
   // ---- start ----------------------------------------------------------------------
