@@ -188,10 +188,15 @@ func TestBatchCommittedEvents(t *testing.T) {
 		assert.Equal(t, total, moved, "a committed batch moved everything")
 		assert.Equal(t, "1", c.Detail["schemaVersion"])
 		allowed := map[string]bool{"schemaVersion": true, "migrationId": true, "batchId": true, "batchKey": true,
-			"targetPlatform": true, "targetAccountId": true, "moved": true, "total": true}
+			"targetPlatform": true, "targetAccountId": true, "moved": true, "total": true, "manifest": true}
 		for k := range c.Detail {
-			assert.True(t, allowed[k], "detail carries ids and counts only, not %q", k)
+			assert.True(t, allowed[k], "detail carries ids and counts only, and where the list is, not %q", k)
 		}
+		// The claim check: where the list of what moved is, never the list.
+		man, _ := c.Detail["manifest"].(map[string]any)
+		assert.ElementsMatch(t, []string{"bucket", "key", "uri", "sha256", "items", "bytes"}, mapKeys(man), "the manifest's place")
+		assert.Equal(t, moved, man["items"], "the manifest lists what moved")
+		assert.Len(t, str(man["sha256"]), 64)
 	}
 	for id := range want {
 		assert.Equal(t, 1, succeeded[id], "exactly one successful putEvents for batch %s", id)
@@ -296,4 +301,12 @@ func TestNotificationFailureDoesNotFailTheBatch(t *testing.T) {
 	for id, n := range perBatch {
 		assert.Equal(t, 4, n, "batch %s: one attempt and three retries", id)
 	}
+}
+
+func mapKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
