@@ -66,13 +66,20 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 			t := *c.Closing // the items, the batch, its audit events; stamped as written
 			t.Audit.At = migration.Stamp(c.Time())
 			if b.Left != nil {
-				n := len(group)
+				n := min(len(group), *b.Left)
 				t.LeftIs = &n // only if these are the last: nothing joined since
 			}
 			closing = &t
 		}
 		n, closed, err := s.moveItems(ctx, b, group, move, closing)
 		out.Moved += n
+		if b.Left != nil {
+			left := *b.Left - n
+			if left < 0 {
+				left = 0
+			}
+			b.Left = &left
+		}
 		if err != nil || closed {
 			out.Done, out.Closed = closed, closed
 			return out, err
@@ -89,6 +96,7 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 // committed reports a batch that is COMMITTED (closed by it, or by another mover).
 func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string, move expression.Expression, closing *migration.Transition) (moved int, committed bool, err error) {
 	dst := b.TargetHolder()
+	retries := 0
 	for len(keys) > 0 {
 		writes := make([]types.TransactWriteItem, 0, len(keys)+3)
 		for _, pk := range keys {
@@ -121,8 +129,11 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 			if cur.State == migration.Committed {
 				return 0, true, nil
 			}
-			if cur.State == migration.Committing && closing != nil {
-				closing = nil // more joined the batch: move these, close later
+			if cur.State == migration.Committing && (closing != nil || b.Left != nil) && retries < 5 {
+				// More joined the batch (move these, close later), or its count
+				// changed under an uncounted move: read it again and retry.
+				closing, b.Left = nil, cur.Left
+				retries++
 				continue
 			}
 			return 0, false, migration.Errorf(migration.CodeWrongStep, "batch is %s, not COMMITTING", cur.State)
@@ -163,18 +174,33 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 // progressWrites are the batch's side of a move: its counter, conditioned on
 // COMMITTING, or (closing) the COMMITTED transition with the counter.
 func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Transition) ([]types.TransactWriteItem, error) {
+	// An item the point of no return did not count (it was not at the source
+	// then: ops repaired it by hand before resuming) is counted as it moves:
+	// total grows with moved, under a condition that the count read is still
+	// the count (a record that joined meanwhile makes the move read again).
+	extra := 0
+	if b.Left != nil && n > *b.Left {
+		extra = n - *b.Left
+	}
 	count := func(u expression.UpdateBuilder) expression.UpdateBuilder {
 		u = u.Add(expression.Name("moved"), expression.Value(n))
 		if b.Left != nil {
-			u = u.Add(expression.Name("left"), expression.Value(-n))
+			u = u.Add(expression.Name("left"), expression.Value(-(n - extra)))
+		}
+		if extra > 0 {
+			u = u.Add(expression.Name("total"), expression.Value(extra))
 		}
 		return u
 	}
 	if closing != nil {
 		return s.transitionWrites(*closing, count)
 	}
+	cond := expression.Name("state").Equal(expression.Value(migration.Committing))
+	if extra > 0 {
+		cond = cond.And(expression.Name("left").Equal(expression.Value(*b.Left)))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(count(expression.UpdateBuilder{})).
-		WithCondition(expression.Name("state").Equal(expression.Value(migration.Committing))).Build()
+		WithCondition(cond).Build()
 	if err != nil {
 		return nil, err
 	}
