@@ -1,5 +1,5 @@
 // Command bench measures the service on the local stack side by side with
-// what it is built on (issue 5): the commit against the store's own best case,
+// what it is built on: the commit against the store's own best case,
 // the cost of a batch, the size of state payloads, cold starts against a
 // hello-world Lambda, and API latency against the raw queries it needs. The
 // machines are noisy, so ratios measured in one run are the figures that

@@ -196,7 +196,7 @@ func TestSoak(t *testing.T) {
 		assert.Positive(t, rep.Events["race movers"], "concurrent movers")
 		assert.Positive(t, rep.Events["path replayed-refusals"], "422 refusals replayed through the HTTP edge")
 	}
-	// Issue 9's new paths ran, each at least once: table 0 always has a wide
+	// The less-travelled paths ran, each at least once: table 0 always has a wide
 	// account and (with 2+ accounts a table) an ops account, and every table
 	// re-imports its snapshot at its first commit.
 	assert.Positive(t, rep.Events["path wide-migrations"], "migrations with more batches than the old Map limit")
@@ -206,7 +206,7 @@ func TestSoak(t *testing.T) {
 	}
 }
 
-// paths is the line that says how often issue 9's new paths ran.
+// paths is the line that says how often the less-travelled paths ran.
 func (r *soakReport) paths() string {
 	e := r.Events
 	return fmt.Sprintf("soak paths: wide migrations=%d (%d batches) reimports=%d (rows left unchanged %d, added 0) replayed refusals=%d "+

@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Issue 9 item 9: the audit trail is append-only by permission and every
+// The audit trail is append-only by permission and every
 // table is kept by policy. Read from template.yaml itself: no IAM statement
 // anywhere in it lets anything change or delete an audit record (no
 // UpdateItem, DeleteItem, BatchWriteItem, no wildcard, no SAM CRUD/write

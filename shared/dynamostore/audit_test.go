@@ -12,7 +12,7 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// Issue 9 item 9: audit records go to the audit table (where the functions
+// Audit records go to the audit table (where the functions
 // may only add), none to the data table, and the trail reads from there.
 func TestAuditTrailInItsOwnTable(t *testing.T) {
 	snap := aliceApps(1).build(t)

@@ -226,7 +226,7 @@ func TestTargetHoldsOneSubject(t *testing.T) {
 	assert.Equal(t, migration.CodeTargetNotEligible, migration.ErrorCode(err))
 	second, err := e.store.Batch(e.ctx, "m-1", batches[1].BatchID)
 	require.NoError(t, err)
-	assert.Equal(t, migration.AwaitingTarget, second.State, "a taken target is chosen again (issue 9 item 14)")
+	assert.Equal(t, migration.AwaitingTarget, second.State, "a taken target is chosen again")
 	assert.Len(t, e.items(t, second.SourceHolder(), second.BatchKey), 3, "nothing of the refused batch moved")
 	acct, err := e.store.TargetAccount(e.ctx, migration.TargetDeveloper, "dev-1")
 	require.NoError(t, err)

@@ -12,7 +12,7 @@ import (
 
 func cursorOf(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
 
-// Issue 9 item 10: a forged or garbled cursor is bad input (400
+// A forged or garbled cursor is bad input (400
 // INVALID_INPUT over HTTP), never a store error (500), on every listing that
 // takes one: the assets, a batch's review, a target's holdings, the audit.
 func TestForgedCursorIsInvalidInput(t *testing.T) {

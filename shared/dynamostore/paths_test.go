@@ -17,7 +17,7 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// Issue 9's less-travelled paths of the one-way commit (items 5, 7, 11-14).
+// The less-travelled paths of the one-way commit.
 
 func (e *env) batchByKey(t *testing.T, migrationID, key string) migration.Batch {
 	t.Helper()

@@ -31,7 +31,7 @@ func (e *env) scanAll(t *testing.T) []map[string]types.AttributeValue {
 	return rows
 }
 
-// Issue 9 item 3: re-importing the same snapshot after a commit moves nothing
+// Re-importing the same snapshot after a commit moves nothing
 // back and leaves the bound target bound; the report says nothing was added.
 func TestReimportAfterCommitMovesNothingBack(t *testing.T) {
 	snap := importFixture().build(t)

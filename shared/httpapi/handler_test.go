@@ -173,7 +173,7 @@ func TestPublicErrorHidesInternals(t *testing.T) {
 	assert.Equal(t, "internal error", msg)
 }
 
-// Issue 9 item 10: request bodies are strict JSON. A duplicated "confirm"
+// Request bodies are strict JSON. A duplicated "confirm"
 // (v1 let the last one win: {"confirm":false,"confirm":true} confirmed) or a
 // field name in another case is 400 INVALID_INPUT before anything is read or
 // written (the API here has no store: reaching one would panic).

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 9 item 12: the subject id "personal" is reserved (the batch key of
+// The subject id "personal" is reserved (the batch key of
 // collaborators without a subject), and target accounts may say how many
 // mini-programs they already hold (docs/CONTRACT.md §4).
 func TestSnapshotPersonalAndMiniprograms(t *testing.T) {
@@ -35,7 +35,7 @@ func TestSnapshotPersonalAndMiniprograms(t *testing.T) {
 	assert.Contains(t, err.Error(), `targetAccounts[0] (id "dev-1")`)
 }
 
-// Issue 9 item 11: ops targets must name batches the input selects; the
+// Ops targets must name batches the input selects; the
 // refusal names every one it would otherwise ignore.
 func TestOpsTargetsOutsideBatchKeys(t *testing.T) {
 	plan := Plan{Eligible: true, Batches: []PlannedBatch{{BatchKey: "a/developer"}, {BatchKey: "b/developer"}, {BatchKey: "c/partner"}}}

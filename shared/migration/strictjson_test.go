@@ -24,7 +24,7 @@ type strictEmbedded struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Issue 9 item 10: field names match exactly, a key is never duplicated at
+// Field names match exactly, a key is never duplicated at
 // any depth, unknown fields and trailing data are refused; what v1 accepts
 // stays accepted.
 func TestDecodeStrict(t *testing.T) {
