@@ -94,6 +94,9 @@ func TestUpgradeWithMigrationsInFlight(t *testing.T) {
 		prev.Describe, waiting, before["moved"], before["total"])
 
 	// Deploy this build into the running stack.
+	sf := stacktest.SFN(s)
+	prevDef, err := sf.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(s.StateMachineARN)})
+	require.NoError(t, err)
 	deployed := time.Now()
 	require.NoError(t, s.Deploy(ctx, stack.DeployOptions{ProjectDir: root, BuildDir: filepath.Join(root, ".build"), Params: params}))
 	t.Logf("deployed this build in %s", time.Since(deployed).Round(time.Millisecond))
@@ -120,7 +123,6 @@ func TestUpgradeWithMigrationsInFlight(t *testing.T) {
 	for _, p := range all {
 		arns[p.arn] = true
 	}
-	sf := stacktest.SFN(s)
 	for arn := range arns {
 		out := stacktest.WaitExecution(t, sf, arn, 8*time.Minute)
 		assert.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, "execution %s: %s %s", arn, aws.ToString(out.Error), aws.ToString(out.Cause))
@@ -143,6 +145,19 @@ func TestUpgradeWithMigrationsInFlight(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, failed.Executions, "no execution failed")
 
+	// The executions that were running kept the definition they started
+	// with, as on AWS: every function the big one invoked after the deploy
+	// is one the previous definition names (the new one names aliases).
+	newDef, err := sf.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(s.StateMachineARN)})
+	require.NoError(t, err)
+	invoked := invokedAfter(t, sf, big.arn, deployed)
+	require.NotEmpty(t, invoked, "the big batch's Move ran after the deploy")
+	for _, fn := range invoked {
+		assert.Contains(t, aws.ToString(prevDef.Definition), `"`+fn+`"`, "an execution started before the deploy runs its own definition")
+	}
+	t.Logf("definition changed by the deploy: %v; the running execution invoked %v after it",
+		aws.ToString(prevDef.Definition) != aws.ToString(newDef.Definition), invoked)
+
 	// The new code answered: its functions log their release on every line.
 	releases := map[string]bool{}
 	for _, m := range releaseLine.FindAllStringSubmatch(logs.String(), -1) {
@@ -152,6 +167,32 @@ func TestUpgradeWithMigrationsInFlight(t *testing.T) {
 	assert.NotEmpty(t, releases, "after the deploy the functions log this build's release")
 	t.Logf("releases after %s: %v; %d migrations (%d batches) committed across the deploy; whole test %s",
 		prev.Describe, keys(releases), len(arns), len(all)+1, time.Since(began).Round(time.Second))
+}
+
+// invokedAfter lists the functions an execution's Lambda tasks named after
+// a time (the launcher keeps the Distributed Map's children's events in the
+// parent's history).
+func invokedAfter(t *testing.T, sf *sfn.Client, arn string, after time.Time) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	pages := sfn.NewGetExecutionHistoryPaginator(sf, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		require.NoError(t, err)
+		for _, ev := range page.Events {
+			if ev.Type != sfntypes.HistoryEventTypeTaskScheduled || aws.ToTime(ev.Timestamp).Before(after) {
+				continue
+			}
+			var params struct{ FunctionName string }
+			if json.Unmarshal([]byte(aws.ToString(ev.TaskScheduledEventDetails.Parameters)), &params) == nil &&
+				params.FunctionName != "" && !seen[params.FunctionName] {
+				seen[params.FunctionName] = true
+				out = append(out, params.FunctionName)
+			}
+		}
+	}
+	return out
 }
 
 var releaseLine = regexp.MustCompile(`"release":"([^"]+)"`)
