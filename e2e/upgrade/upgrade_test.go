@@ -41,6 +41,7 @@ var params = map[string]string{"MoveInvocationSeconds": "2"}
 // parked is one migration left waiting (or moving) on the previous release.
 type parked struct {
 	dev      *stacktest.Client
+	sf       *sfn.Client
 	account  string
 	mid, arn string
 	key, bid string
@@ -75,7 +76,7 @@ func TestUpgradeWithMigrationsInFlight(t *testing.T) {
 		all = append(all, p)
 	}
 	big := startMigration(t, s, "ma-big", "subj-big/developer")
-	sibling := &parked{dev: big.dev, account: big.account, mid: big.mid, arn: big.arn, key: "subj-sib/developer", step: migration.StepAgreement}
+	sibling := &parked{dev: big.dev, sf: big.sf, account: big.account, mid: big.mid, arn: big.arn, key: "subj-sib/developer", step: migration.StepAgreement}
 	all = append(all, sibling)
 	big.step = migration.StepConfirmation
 	for _, p := range append(all, big) {
@@ -203,7 +204,7 @@ func startMigration(t *testing.T, s *stack.Stack, account, key string) *parked {
 	dev := stacktest.Developer(t, s, "microapp", account, account+"@example.com")
 	res := dev.Do("POST", "/v1/migrations", map[string]any{}, "Idempotency-Key", "start-"+account)
 	require.Equal(t, http.StatusAccepted, res.Status, res.Raw)
-	return &parked{dev: dev, account: account, mid: str(res.Body["migrationId"]), arn: str(res.Body["executionArn"]), key: key}
+	return &parked{dev: dev, sf: stacktest.SFN(s), account: account, mid: str(res.Body["migrationId"]), arn: str(res.Body["executionArn"]), key: key}
 }
 
 // park takes a migration to its wait and waits until the workflow has parked
@@ -242,24 +243,38 @@ func (p *parked) batch(t *testing.T) map[string]any {
 	return nil
 }
 
+// execution says how the batch and its migration's execution stand, for a
+// failure message (a batch's branch can fail while its execution succeeds:
+// the Map tolerates every failed branch).
+func (p *parked) execution(t *testing.T) string {
+	t.Helper()
+	b := p.batch(t)
+	errJSON, _ := json.Marshal(b["error"])
+	out, err := p.sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(p.arn)})
+	if err != nil {
+		return fmt.Sprintf("batch %v (error %s); execution: %v", b["state"], errJSON, err)
+	}
+	return fmt.Sprintf("batch %v (error %s); execution %s %s %s", b["state"], errJSON, out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+}
+
 func accept(t *testing.T, p *parked) {
 	t.Helper()
 	ag := p.dev.Do("GET", "/v1/agreement", nil)
 	require.Equal(t, http.StatusOK, ag.Status, ag.Raw)
 	res := p.dev.Do("POST", p.base()+"/agreement", map[string]any{"version": ag.Body["version"], "sha256": ag.Body["sha256"]})
-	require.Equal(t, http.StatusOK, res.Status, "%s agreement: %s", p.account, res.Raw)
+	require.Equal(t, http.StatusOK, res.Status, "%s agreement: %s; %s", p.account, res.Raw, p.execution(t))
 }
 
 func chooseTarget(t *testing.T, p *parked) {
 	t.Helper()
 	res := p.dev.Do("PUT", p.base()+"/target", map[string]any{"mode": "new"})
-	require.Equal(t, http.StatusOK, res.Status, "%s target: %s", p.account, res.Raw)
+	require.Equal(t, http.StatusOK, res.Status, "%s target: %s; %s", p.account, res.Raw, p.execution(t))
 }
 
 func confirm(t *testing.T, p *parked) {
 	t.Helper()
 	res := p.dev.Do("POST", p.base()+"/commit", map[string]any{"confirm": true}, "Idempotency-Key", "commit-"+p.bid)
-	require.Equal(t, http.StatusAccepted, res.Status, "%s commit: %s", p.account, res.Raw)
+	require.Equal(t, http.StatusAccepted, res.Status, "%s commit: %s; %s", p.account, res.Raw, p.execution(t))
 }
 
 // snapshot holds the waiting accounts (one mini-program each) and the big
