@@ -39,7 +39,7 @@ export MOTO_STRICT
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
-.PHONY: build build-local run token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-local run deploy-local token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
 
 # One explicit target per function (pattern rules do not apply to .PHONY targets).
 define build_function
@@ -58,6 +58,12 @@ build:
 # make run PARAMS="PendingTimeoutSeconds=120 LogLevel=DEBUG" overrides template parameters.
 run: build-local
 	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),) $(foreach p,$(PARAMS),-param $(p))
+
+# A new build into the stack `make run` runs, in place, as sam deploy does:
+# new function code, the state machine updated, migrations in flight kept.
+deploy-local: build-local
+	@test -f .local/stack.pid || { echo "no local stack runs here (make run)" >&2; exit 1; }
+	kill -HUP $$(cat .local/stack.pid)
 
 token:
 	@$(GO) run ./local/cmd/token -account "$(ACCOUNT)" $(if $(SCOPE),-scope "$(SCOPE)",)
