@@ -4,8 +4,16 @@
 
 GO          ?= go
 GOARCH      ?= arm64
+# The release a build is made from (git describe: v1.4.0, v1.4.0-3-gabc1234,
+# -dirty with uncommitted changes); every function logs it at init and
+# opsctl --version prints it. Without git (a source copy): VERSION=v1.4.0 make ...
+ifndef VERSION
+VERSION := $(shell git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null || echo unknown)
+endif
+export VERSION
 # sam build's own Go builder adds none of these flags, so we do.
-GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w -X github.com/devplatform/account-migration/shared/lambdaenv.Release=$(VERSION)"
+OPSCTL_LDFLAGS := -ldflags "-X main.version=$(VERSION)"
 LOCAL_BUILD := .build
 
 # LogicalId -> folder under functions/
@@ -31,7 +39,7 @@ export MOTO_STRICT
 ACCOUNT  ?= microapp:ma-1001
 SCOPE    ?=
 
-.PHONY: build build-local run token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
+.PHONY: build build-local run deploy-local token invoke test bench lint clean browser-deps $(addprefix build-,$(FUNCTIONS))
 
 # One explicit target per function (pattern rules do not apply to .PHONY targets).
 define build_function
@@ -50,6 +58,12 @@ build:
 # make run PARAMS="PendingTimeoutSeconds=120 LogLevel=DEBUG" overrides template parameters.
 run: build-local
 	$(GO) run ./local/cmd/stack -api-port $(API_PORT) -aws-port $(AWS_PORT) -build-dir $(LOCAL_BUILD) $(if $(SEED),-seed $(SEED),) $(foreach p,$(PARAMS),-param $(p))
+
+# A new build into the stack `make run` runs, in place, as sam deploy does:
+# new function code, the state machine updated, migrations in flight kept.
+deploy-local: build-local
+	@test -f .local/stack.pid || { echo "no local stack runs here (make run)" >&2; exit 1; }
+	kill -HUP $$(cat .local/stack.pid)
 
 token:
 	@$(GO) run ./local/cmd/token -account "$(ACCOUNT)" $(if $(SCOPE),-scope "$(SCOPE)",)
@@ -94,12 +108,23 @@ browser-deps:
 # long ones (each minutes: a soak, whole-stack flows) go first so that no core
 # sits idle at the end waiting for one that started last. ./... adds the rest
 # (a package named twice runs once).
-SLOW_PKGS := ./reliability/ ./e2e/ ./tools/opsctl/ ./shared/dynamostore/ ./shared/importer/ ./e2e/console/ ./api/ ./local/stack/
+SLOW_PKGS := ./reliability/ ./e2e/ ./e2e/upgrade/ ./tools/opsctl/ ./shared/dynamostore/ ./shared/importer/ ./e2e/console/ ./api/ ./local/stack/
 test: build-local lint browser-deps
 	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS) ./...
 
 clean:
 	rm -rf $(LOCAL_BUILD) .aws-sam
+
+# ---- Releases (docs/OPS.md, "Releasing during a campaign") ---------------------
+# The previous release (PREV: a tag, branch or commit; default the newest v*
+# tag before HEAD, else HEAD~1) built and started on the local stack,
+# migrations left in every wait and one mid-move, this build deployed into
+# the same running stack, and every migration driven to the end: each batch
+# commits exactly once, reconcile is clean, no execution fails.
+PREV ?=
+.PHONY: upgrade-test
+upgrade-test: build-local
+	UPGRADE_PREV=$(PREV) $(GO) test -count=1 -timeout 20m -run '^TestUpgrade' -v ./e2e/upgrade/
 
 # ---- Ops (docs/OPS.md) ----------------------------------------------------------
 # opsctl against the local stack of `make run` by default. Against AWS, empty
@@ -117,12 +142,12 @@ OPSCTL        = $(LOCAL_BUILD)/opsctl $(if $(OPS_ENDPOINT),--endpoint-url $(OPS_
 
 # The reconciliation check: prints the report, exits non-zero on any violation.
 reconcile:
-	@$(GO) build -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
+	@$(GO) build $(OPSCTL_LDFLAGS) -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
 	@$(OPSCTL) reconcile $(OPS_ARGS)
 
 # Any opsctl command: make ops ARGS="show --account microapp:ma-1001"
 ops:
-	@$(GO) build -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
+	@$(GO) build $(OPSCTL_LDFLAGS) -o $(LOCAL_BUILD)/opsctl ./tools/opsctl
 	@$(OPSCTL) $(if $(ARGS),$(ARGS),-h) $(OPS_ARGS)
 
 # ---- Reliability (RELIABILITY.md) -----------------------------------------------

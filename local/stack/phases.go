@@ -130,40 +130,54 @@ func (s *Stack) startFunctions(ctx context.Context, opts Options, p *plan, awsPo
 	if err := errors.Join(motoErr, buildErr); err != nil {
 		return nil, err
 	}
-	if err := s.startPools(ctx, opts, p, rieBin, awsPort); err != nil {
+	s.rieBin = rieBin
+	pools, err := s.startPools(ctx, opts, p)
+	s.pools = append(s.pools, pools...)
+	if err != nil {
 		return nil, err
 	}
 	return rie.NewFront(s.moto.Endpoint, s.pools)
 }
 
-// startPools starts one pool per function, all concurrently.
-func (s *Stack) startPools(ctx context.Context, opts Options, p *plan, rieBin string, awsPort int) error {
+// startPools starts one pool per function of the plan, all concurrently,
+// and returns those that started (with the errors of the others).
+func (s *Stack) startPools(ctx context.Context, opts Options, p *plan) ([]*rie.Pool, error) {
 	var wg sync.WaitGroup
 	pools := make([]*rie.Pool, len(p.fns))
 	errs := make([]error, len(p.fns))
 	for i, fr := range p.fns {
 		fn, err := p.res.Function(fr)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		alias, err := p.res.Alias(fr)
+		if err != nil {
+			return nil, err
+		}
+		var aliases []string
+		if alias != "" {
+			aliases = []string{alias}
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pools[i], errs[i] = rie.StartPool(ctx, rieBin, rie.Function{
+			pools[i], errs[i] = rie.StartPool(ctx, s.rieBin, rie.Function{
 				Name:      fn.ID,
 				Bootstrap: filepath.Join(opts.BuildDir, fn.ID, "bootstrap"),
-				Env:       functionEnv(fn, awsPort),
+				Env:       functionEnv(fn, s.awsPort),
 				Timeout:   time.Duration(fn.TimeoutSec) * time.Second,
+				Aliases:   aliases,
 			}, opts.PoolSize, opts.Logs)
 		}()
 	}
 	wg.Wait()
+	var out []*rie.Pool
 	for _, p := range pools {
 		if p != nil {
-			s.pools = append(s.pools, p)
+			out = append(out, p)
 		}
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // deploy creates the template's tables and state machines through the AWS

@@ -68,6 +68,17 @@ type Stack struct {
 	servers []*http.Server
 	closeMu sync.Mutex
 	closed  bool
+
+	// What Deploy needs to put a new build into the running stack.
+	opts       Options
+	awsPort    int
+	rieBin     string
+	front      *rie.Front
+	apiHandler *lateHandler
+	awsHandler *lateHandler
+	deployMu   sync.Mutex
+	enforcers  []*iam.Enforcer // every deploy's, for IAMDenials and IAMUsed
+	drains     sync.WaitGroup  // replaced pools finishing their invokes
 }
 
 // PortInUseError reports a port the stack could not listen on.
@@ -97,7 +108,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, err
 	}
 
-	s = &Stack{Region: cfn.Region}
+	s = &Stack{Region: cfn.Region, opts: opts}
 	s.auth = &jwtlocal.Authority{Key: p.key, Issuer: p.params["JwtIssuer"], Audience: p.params["JwtAudience"]}
 	defer func() {
 		if err != nil {
@@ -117,6 +128,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return s, err
 	}
 	awsPort := awsLn.Addr().(*net.TCPAddr).Port
+	s.awsPort = awsPort
 	s.APIURL = "http://" + apiLn.Addr().String()
 	s.AWSEndpoint = "http://" + awsLn.Addr().String()
 
@@ -125,6 +137,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	// (the invoker is set below, once the pools exist)
 	apiHandler := &lateHandler{}
 	apiHandler.set(api)
+	s.apiHandler = apiHandler
 	s.serve(apiLn, apiHandler)
 
 	front, err := s.startFunctions(ctx, opts, p, awsPort)
@@ -132,8 +145,12 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		awsLn.Close()
 		return s, err
 	}
+	s.front = front
 	s.iam = iam.NewEnforcer(iam.Account{Region: cfn.Region, ID: cfn.AccountID}, p.roles)
-	s.serve(awsLn, s.iam.Handler(front))
+	s.enforcers = append(s.enforcers, s.iam)
+	s.awsHandler = &lateHandler{}
+	s.awsHandler.set(s.iam.Handler(front))
+	s.serve(awsLn, s.awsHandler)
 	api = apigw.New(p.routes, s.auth, front)
 	apiHandler.set(api)
 
@@ -267,11 +284,48 @@ func appendIAMUsed(path string, used map[string][]iam.Call) error {
 	return errors.Join(werr, f.Close())
 }
 
-// IAMDenials lists the calls refused so far (see AccessDeniedError).
-func (s *Stack) IAMDenials() []iam.Denial { return s.iam.Denials() }
+// IAMDenials lists the calls refused so far (see AccessDeniedError), under
+// the roles of every deploy.
+func (s *Stack) IAMDenials() []iam.Denial {
+	var out []iam.Denial
+	for _, e := range s.allEnforcers() {
+		out = append(out, e.Denials()...)
+	}
+	return out
+}
 
 // IAMUsed lists, per role, the distinct calls it made and was allowed.
-func (s *Stack) IAMUsed() map[string][]iam.Call { return s.iam.Used() }
+func (s *Stack) IAMUsed() map[string][]iam.Call {
+	es := s.allEnforcers()
+	if len(es) == 1 {
+		return es[0].Used()
+	}
+	seen := map[string]map[iam.Call]bool{}
+	out := map[string][]iam.Call{}
+	for _, e := range es {
+		for role, calls := range e.Used() {
+			if seen[role] == nil {
+				seen[role] = map[iam.Call]bool{}
+			}
+			for _, c := range calls {
+				if !seen[role][c] {
+					seen[role][c] = true
+					out[role] = append(out[role], c)
+				}
+			}
+		}
+	}
+	for role := range out {
+		sort.Slice(out[role], func(i, j int) bool { return out[role][i].String() < out[role][j].String() })
+	}
+	return out
+}
+
+func (s *Stack) allEnforcers() []*iam.Enforcer {
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	return append([]*iam.Enforcer(nil), s.enforcers...)
+}
 
 // Token mints a bearer token the local API accepts for an old-platform
 // account (docs/CONTRACT.md §2 claims).
@@ -298,7 +352,10 @@ func (s *Stack) Close() error {
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for _, p := range s.pools {
+	s.deployMu.Lock() // a deploy under way adds its pools first
+	pools := s.pools
+	s.deployMu.Unlock()
+	for _, p := range pools {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -310,12 +367,13 @@ func (s *Stack) Close() error {
 		}()
 	}
 	wg.Wait()
+	s.drains.Wait() // closed above: each drain ends at once
 	if s.moto != nil {
 		errs = append(errs, s.moto.Close())
 	}
 	if s.iam != nil {
-		errs = append(errs, appendIAMUsed(os.Getenv("LOCAL_IAM_USED"), s.iam.Used()))
-		if d := s.iam.Denials(); len(d) > 0 {
+		errs = append(errs, appendIAMUsed(os.Getenv("LOCAL_IAM_USED"), s.IAMUsed()))
+		if d := s.IAMDenials(); len(d) > 0 {
 			errs = append(errs, &AccessDeniedError{Denials: d})
 		}
 	}

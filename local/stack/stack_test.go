@@ -57,7 +57,7 @@ func fakeProject(t *testing.T) string {
 	// The test definition shows a parameter override arriving in the
 	// definition: give it that substitution (the real one reads its deadline
 	// from the batches instead).
-	sub := "        FinishFunctionArn: !GetAtt FinishFunction.Arn\n"
+	sub := "        FinishFunctionArn: !Ref FinishFunction.Alias\n"
 	if !strings.Contains(string(tpl), sub) {
 		t.Fatal("template.yaml's MigrationStateMachine substitutions changed; update fakeProject")
 	}
@@ -210,6 +210,36 @@ func TestStackWithEchoFunctions(t *testing.T) {
 					t.Fatalf("status %s error %s cause %s output %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), aws.ToString(d.Output))
 				}
 			})
+		}
+	})
+	t.Run("deploy in place", func(t *testing.T) {
+		run := func() map[string]any {
+			t.Helper()
+			ex, err := sf.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(s.StateMachineARN), Input: aws.String(`{"value": 1}`)})
+			must(t, err)
+			d := waitExecution(t, sf, *ex.ExecutionArn)
+			var out map[string]any
+			_ = json.Unmarshal([]byte(aws.ToString(d.Output)), &out)
+			if d.Status != sfntypes.ExecutionStatusSucceeded {
+				t.Fatalf("status %s error %s cause %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+			}
+			return out
+		}
+		pid := func(out map[string]any) any {
+			list, _ := out["list"].(map[string]any)
+			return list["echo"].(map[string]any)["pid"]
+		}
+		before := run()
+		asl := strings.Replace(testASL, `{"timeout": ${PendingTimeoutSeconds}}`, `{"timeout": ${PendingTimeoutSeconds}, "deployed": true}`, 1)
+		must(t, os.WriteFile(filepath.Join(dir, "statemachine", "migration.asl.json"), []byte(asl), 0o644))
+		must(t, s.Deploy(context.Background(), stack.DeployOptions{ProjectDir: dir, Params: map[string]string{"PendingTimeoutSeconds": "90"}}))
+		after := run()
+		params, _ := after["params"].(map[string]any)
+		if params["deployed"] != true || params["timeout"] != float64(90) {
+			t.Fatalf("after the deploy the machine runs the old definition or parameters: %v", params)
+		}
+		if pid(after) == pid(before) {
+			t.Fatalf("after the deploy ListAssetsFunction still runs in the old emulator (pid %v)", pid(before))
 		}
 	})
 	t.Run("close stops everything", func(t *testing.T) {

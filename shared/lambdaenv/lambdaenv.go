@@ -23,6 +23,12 @@ import (
 	"github.com/devplatform/account-migration/shared/stepfunctions"
 )
 
+// Release is the release the binary was built from, as `git describe --tags
+// --always --dirty` names it (v1.4.0, or v1.4.0-3-gabc1234 three commits
+// after it, -dirty from uncommitted changes). The Makefile sets it:
+// -ldflags "-X github.com/devplatform/account-migration/shared/lambdaenv.Release=...".
+var Release = "unknown"
+
 // Env is one function's wiring.
 type Env struct {
 	Migrator *migration.Migrator
@@ -40,7 +46,10 @@ type Env struct {
 // (the audit trail has a table of its own, which the functions may only add
 // to); STATE_MACHINE_ARN only for functions that start executions.
 func Load(ctx context.Context) (*Env, error) {
-	log := lambdacontext.NewLogger()
+	// Every line names the release that wrote it: during a release's canary
+	// two answer at once (docs/OPS.md, "Releasing during a campaign"). A
+	// line of its own at init would be the one line without a request id.
+	log := lambdacontext.NewLogger().With("release", Release)
 	slog.SetDefault(log)
 	table := os.Getenv("TABLE_NAME")
 	if table == "" {

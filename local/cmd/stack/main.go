@@ -140,7 +140,8 @@ Try:
   aws --endpoint-url %s --region us-east-1 stepfunctions describe-execution --execution-arn %s
   aws --endpoint-url %s --region us-east-1 dynamodb scan --table-name %s --max-items 5
 
-Ctrl-C stops everything.
+Ctrl-C stops everything. make deploy-local deploys a new build into this running stack, as
+sam deploy does: migrations in flight stay where they are.
 `,
 		time.Since(began).Round(100*time.Millisecond), seedName,
 		s.APIURL, s.AWSEndpoint, s.StateMachineARN, s.TableName, s.Region,
@@ -150,7 +151,33 @@ Ctrl-C stops everything.
 		s.AWSEndpoint, executionArn(s.StateMachineARN, "demo-1"),
 		s.AWSEndpoint, s.TableName)
 
-	<-ctx.Done()
+	// SIGHUP (make deploy-local, by the pid in .local/stack.pid) deploys
+	// what `make build-local` built since into the running stack.
+	pidFile := filepath.Join(projectDir, ".local", "stack.pid")
+	if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case <-hup:
+			fmt.Fprintln(os.Stderr, "deploying the new build into the running stack...")
+			t := time.Now()
+			if err := s.Deploy(ctx, stack.DeployOptions{ProjectDir: projectDir, BuildDir: buildDir, Params: params}); err != nil {
+				fmt.Fprintln(os.Stderr, "deploy failed (the stack runs what it ran before where the deploy had not reached):", err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "deployed in %s\n", time.Since(t).Round(time.Millisecond))
+		}
+	}
 	fmt.Fprintln(os.Stderr, "\nstopping the local stack...")
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("stop: %w", err)

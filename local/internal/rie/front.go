@@ -12,7 +12,10 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +26,7 @@ const MaxPayload = 6 * 1024 * 1024
 // functions itself and passes every other request to moto unchanged. moto's
 // Step Functions interpreter sends its Lambda invokes here (MOTO_PORT).
 type Front struct {
+	mu    sync.RWMutex
 	pools map[string]*Pool
 	proxy *httputil.ReverseProxy
 }
@@ -45,6 +49,67 @@ func NewFront(upstream string, pools []*Pool) (*Front, error) {
 	return f, nil
 }
 
+// Replace routes the function's invokes to p from now on (a deploy of new
+// code) and returns the pool that ran it before, or nil for a new function.
+func (f *Front) Replace(p *Pool) *Pool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := f.pools[p.Name()]
+	f.pools[p.Name()] = p
+	return old
+}
+
+// Remove stops routing to a function (a deploy that deleted it) and returns
+// its pool, or nil.
+func (f *Front) Remove(name string) *Pool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := f.pools[name]
+	delete(f.pools, name)
+	return old
+}
+
+// Pools lists the pools invokes go to now.
+func (f *Front) Pools() []*Pool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]*Pool, 0, len(f.pools))
+	for _, p := range f.pools {
+		out = append(out, p)
+	}
+	return out
+}
+
+// pool finds the pool of a function name or ARN. A qualifier (name:qualifier
+// or ARN:qualifier) must be $LATEST, a version number or one of the
+// function's aliases: on Lambda another one is not found.
+func (f *Front) pool(function string) (*Pool, bool) {
+	f.mu.RLock()
+	p, ok := f.pools[FunctionName(function)]
+	f.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	q := Qualifier(function)
+	if q == "" || q == "$LATEST" || version.MatchString(q) || slices.Contains(p.fn.Aliases, q) {
+		return p, true
+	}
+	return nil, false
+}
+
+var version = regexp.MustCompile(`^[1-9][0-9]*$`)
+
+// Qualifier is the alias or version a function name or ARN names, or "".
+func Qualifier(s string) string {
+	if _, after, ok := strings.Cut(s, ":function:"); ok {
+		s = after
+	} else if strings.HasPrefix(s, "function:") {
+		s = strings.TrimPrefix(s, "function:")
+	}
+	_, q, _ := strings.Cut(s, ":")
+	return q
+}
+
 // NewRequestID makes a Lambda-style request id (a UUID v4).
 func NewRequestID() string {
 	var b [16]byte
@@ -61,12 +126,20 @@ var ErrNoFunction = errors.New("function not found")
 // Invoke runs a function by name or ARN (the HTTP API uses this too, so both
 // paths share queueing and error normalisation).
 func (f *Front) Invoke(ctx context.Context, function, requestID string, payload []byte) (*Result, error) {
-	p, ok := f.pools[FunctionName(function)]
+	p, ok := f.pool(function)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNoFunction, function)
 	}
 	start := time.Now()
 	res, err := p.Invoke(ctx, requestID, payload)
+	for tries := 0; errors.Is(err, ErrPoolClosed) && tries < 3; tries++ {
+		// A deploy replaced the pool between the lookup and the invoke:
+		// the function's new pool takes it.
+		if p, ok = f.pool(function); !ok {
+			return nil, fmt.Errorf("%w: %s", ErrNoFunction, function)
+		}
+		res, err = p.Invoke(ctx, requestID, payload)
+	}
 	attrs := []any{"function", p.Name(), "requestId", requestID, "ms", time.Since(start).Milliseconds()}
 	switch {
 	case err != nil:
@@ -127,7 +200,10 @@ func (f *Front) serveInvoke(w http.ResponseWriter, r *http.Request, function str
 	h.Set("X-Amz-Executed-Version", "$LATEST")
 	h.Set("Content-Type", "application/json")
 
-	if _, ok := f.pools[FunctionName(function)]; !ok {
+	if q := r.URL.Query().Get("Qualifier"); q != "" && Qualifier(function) == "" {
+		function += ":" + q
+	}
+	if _, ok := f.pool(function); !ok {
 		awsError(w, http.StatusNotFound, "ResourceNotFoundException",
 			"Function not found: "+functionArn(function))
 		return

@@ -58,6 +58,9 @@ type Function struct {
 	Bootstrap string        // path of the function's bootstrap binary
 	Env       []string      // complete environment of the emulator (KEY=VALUE)
 	Timeout   time.Duration // the function's Timeout, for our own bound on an invoke
+	// Aliases are the aliases a qualified ARN may name besides $LATEST and a
+	// version number (AutoPublishAlias); another qualifier is not found.
+	Aliases []string
 }
 
 // Result is a function's answer, as Lambda's Invoke API gives it.
@@ -82,7 +85,14 @@ type Pool struct {
 	closed    bool
 	wg        sync.WaitGroup // background restarts
 	client    *http.Client
+	inflight  int           // invokes inside Invoke (under mu)
+	refusing  bool          // Drain began: new invokes get ErrPoolClosed
+	quiet     chan struct{} // closed when refusing and inflight reaches 0
 }
+
+// ErrPoolClosed is what Invoke answers once the pool is closed or draining:
+// the caller looks the function up again (Front.Invoke does).
+var ErrPoolClosed = errors.New("pool closed")
 
 // StartPool starts size emulator processes for fn and waits until each one
 // accepts connections. The function itself initialises on its first invoke.
@@ -263,6 +273,22 @@ func (p *Pool) isClosed() bool {
 // are busy (ctx bounds only that wait). The answer is normalised as Lambda
 // gives it: errors carry FunctionError "Unhandled" and an errorType.
 func (p *Pool) Invoke(ctx context.Context, requestID string, payload []byte) (*Result, error) {
+	p.mu.Lock()
+	if p.closed || p.refusing {
+		p.mu.Unlock()
+		return nil, ErrPoolClosed
+	}
+	p.inflight++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inflight--
+		if p.inflight == 0 && p.quiet != nil {
+			close(p.quiet)
+			p.quiet = nil
+		}
+		p.mu.Unlock()
+	}()
 	var inst *instance
 	for inst == nil {
 		select {
@@ -270,7 +296,7 @@ func (p *Pool) Invoke(ctx context.Context, requestID string, payload []byte) (*R
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-p.stop:
-			return nil, errors.New("pool closed")
+			return nil, ErrPoolClosed
 		}
 		select {
 		case <-inst.done:
@@ -355,6 +381,31 @@ func errorResult(errorType, message string) *Result {
 	b, _ := json.Marshal(map[string]string{"errorType": errorType, "errorMessage": message})
 	return &Result{Payload: b, FunctionError: "Unhandled"}
 }
+
+// Drain closes the pool once the invokes it has taken have answered, as
+// Lambda lets a version's running invokes finish after its alias moved on:
+// the caller routes new invokes elsewhere first. Each invoke is bounded by
+// the function's timeout, so Drain ends; ctx cuts it short (then Close).
+func (p *Pool) Drain(ctx context.Context) error {
+	p.mu.Lock()
+	p.refusing = true
+	var quiet chan struct{}
+	if p.inflight > 0 {
+		quiet = make(chan struct{})
+		p.quiet = quiet
+	}
+	p.mu.Unlock()
+	if quiet != nil {
+		select {
+		case <-quiet:
+		case <-ctx.Done():
+		}
+	}
+	return p.Close()
+}
+
+// Function is what the pool runs.
+func (p *Pool) Function() Function { return p.fn }
 
 // Close stops every emulator process of the pool, busy or not, and waits.
 func (p *Pool) Close() error {

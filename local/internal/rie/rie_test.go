@@ -37,7 +37,7 @@ func moduleRoot(t testing.TB) string {
 }
 
 // startEcho builds the emulator and local/stack/testdata/echofn and starts a pool of them.
-func startEcho(t *testing.T, size int, timeout time.Duration) *rie.Pool {
+func startEcho(t *testing.T, size int, timeout time.Duration, aliases ...string) *rie.Pool {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -60,6 +60,7 @@ func startEcho(t *testing.T, size int, timeout time.Duration) *rie.Pool {
 		Name:      "EchoFunction",
 		Bootstrap: boot,
 		Timeout:   timeout,
+		Aliases:   aliases,
 		Env: []string{
 			"AWS_LAMBDA_FUNCTION_NAME=EchoFunction",
 			fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", secs),
