@@ -25,7 +25,13 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	w, err := o.work(c.stdout)
+	// With --output json, stdout carries only the results' JSON lines; what
+	// is said around them goes to stderr.
+	asJSON, say := c.g.output == outputJSON, c.stdout
+	if asJSON {
+		say = c.stderr
+	}
+	w, err := o.work(say)
 	if err != nil {
 		return exitError, err
 	}
@@ -37,11 +43,12 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 		return planBulk(ctx, c, env, w, o.resultsPath)
 	}
 	if len(w.todo) > 0 {
-		if err := runCohort(ctx, c.stdout, env, o, w); err != nil {
+		prog := newBulkProgress(c.stdout, c.stderr, len(w.todo), asJSON)
+		if err := runCohort(ctx, say, prog, env, o, w); err != nil {
 			return exitError, err
 		}
 	}
-	return reportResults(c.stdout, o.resultsPath, w.results)
+	return reportResults(say, o.resultsPath, w.results)
 }
 
 // bulkOptions are bulk-start's flags.
@@ -101,16 +108,17 @@ func (o *bulkOptions) work(stdout io.Writer) (*cohortWork, error) {
 	return w, nil
 }
 
-// runCohort settles every account of w.todo into w.results, with progress.
-func runCohort(ctx context.Context, stdout io.Writer, env *awsEnv, o bulkOptions, w *cohortWork) error {
+// runCohort settles every account of w.todo into w.results, with progress,
+// and says how it went on say.
+func runCohort(ctx context.Context, say io.Writer, prog *progress, env *awsEnv, o bulkOptions, w *cohortWork) error {
 	arn, err := env.stateMachine(ctx)
 	if err != nil {
+		prog.finish()
 		return err
 	}
 	b := &bulk{env: env, starter: &stepfunctions.Client{API: env.sf, StateMachineArn: arn},
 		requestedBy: o.requestedBy, timeout: o.timeout, poll: max(o.poll, 100*time.Millisecond)}
 	began := time.Now()
-	prog := newProgress(stdout, len(w.todo))
 	b.settleAll(ctx, w, o.concurrency, prog)
 	prog.finish()
 	for _, i := range w.todo {
@@ -118,7 +126,7 @@ func runCohort(ctx context.Context, stdout io.Writer, env *awsEnv, o bulkOptions
 			w.results[i].Error = "interrupted before it started"
 		}
 	}
-	fmt.Fprintf(stdout, "%d accounts in %.1fs: %s\n", len(w.todo), time.Since(began).Seconds(), tally(w.results, w.todo))
+	fmt.Fprintf(say, "%d accounts in %.1fs: %s\n", len(w.todo), time.Since(began).Seconds(), tally(w.results, w.todo))
 	return nil
 }
 
