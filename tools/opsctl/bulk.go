@@ -40,6 +40,11 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 		return exitError, err
 	}
 	if o.dryRun {
+		if asJSON { // the plan is lines of text: {"message": ...} lines
+			cw := &convertingWriter{w: c.stdout, kind: writesText, want: &c.g.output}
+			c.stdout = cw
+			defer cw.Close()
+		}
 		return planBulk(ctx, c, env, w, o.resultsPath)
 	}
 	if len(w.todo) > 0 {
