@@ -295,14 +295,11 @@ func (b *bulk) follow(ctx context.Context, r *result) {
 }
 
 // releaseStaleClaim frees the account's one-active-migration claim held by
-// id when that claim is provably dead: no migration id exists, and the
-// execution named id has ended (so its first step, which claims and then
-// creates the migration, will never finish). The release itself is
-// conditional on id still holding the claim.
+// id when that claim is provably dead: the execution named id has ended (so
+// its first step, which claims and then creates the migration, will never
+// finish), and no migration id exists (the domain's use case checks that,
+// releases the claim only while id still holds it, and leaves its audit event).
 func (b *bulk) releaseStaleClaim(ctx context.Context, src migration.AccountRef, id string) (bool, error) {
-	if _, err := b.env.store.Migration(ctx, id); err == nil || !migration.IsCode(err, migration.CodeNotFound) {
-		return false, err
-	}
 	out, err := b.env.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionArnFor(b.starter.StateMachineArn, id))})
 	var missing *sfntypes.ExecutionDoesNotExist
 	if errors.As(err, &missing) {
@@ -313,7 +310,12 @@ func (b *bulk) releaseStaleClaim(ctx context.Context, src migration.AccountRef, 
 	if out.Status == sfntypes.ExecutionStatusRunning {
 		return false, nil
 	}
-	return true, b.env.store.ReleaseActive(ctx, src, id)
+	released, err := migration.ReleaseDeadClaim{Store: b.env.store}.Handle(ctx, src, id, b.requestedBy,
+		fmt.Sprintf("execution %s ended %s before creating its migration", id, out.Status))
+	if migration.IsCode(err, migration.CodeWrongStep) {
+		return false, nil // its migration exists: the claim is alive
+	}
+	return released, err
 }
 
 // look reads the execution, and while it runs the migration it drives, once.
