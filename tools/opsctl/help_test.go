@@ -145,11 +145,13 @@ func TestBulkProgressOffATerminalDrawsNoBar(t *testing.T) {
 	assert.False(t, newStatusLine(devNull).on)
 }
 
-// completionCases: the words typed, and what the shell must offer.
-var completionCases = []struct {
+// completionCase: the words typed, and what the shell must offer.
+type completionCase struct {
 	words []string
 	want  []string
-}{
+}
+
+var completionCases = []completionCase{
 	{[]string{"opsctl", "s"}, []string{"show", "stuck"}},
 	{[]string{"opsctl", "--table", "T", "s"}, []string{"show", "stuck"}},
 	{[]string{"opsctl", "--region", "eu-west-1", "--table", "T", "show", "--acc"}, []string{"--account"}},
@@ -159,56 +161,43 @@ var completionCases = []struct {
 	{[]string{"opsctl", "completion", "f"}, []string{"fish"}},
 }
 
-func completionScript(t *testing.T, shell string) string {
+// assertCompletions runs shell's script (opsctl completion shell) on each
+// case, through prog (the shell's program for the words), and compares.
+func assertCompletions(t *testing.T, shell string, extra completionCase, prog func(script string, words []string) []string) {
 	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		t.Skip("no " + shell + " (apt-get install " + shell + ")")
+	}
 	code, out, errOut := opsctlLocal("completion", shell)
 	require.Equal(t, exitOK, code, errOut)
-	path := filepath.Join(t.TempDir(), "opsctl."+shell)
-	require.NoError(t, os.WriteFile(path, []byte(out), 0o600))
-	return path
+	script := filepath.Join(t.TempDir(), "opsctl."+shell)
+	require.NoError(t, os.WriteFile(script, []byte(out), 0o600))
+	for _, tc := range append(completionCases[:len(completionCases):len(completionCases)], extra) {
+		got, err := exec.Command(shell, prog(script, tc.words)...).CombinedOutput()
+		require.NoError(t, err, string(got))
+		assert.Equal(t, strings.Join(tc.want, " "), strings.TrimSpace(string(got)), tc.words)
+	}
 }
 
 // Bash splits words at = and :, as it does when completing.
 func TestBashCompletesAfterGlobalFlagsWithAValue(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	script := completionScript(t, "bash")
-	cases := append(completionCases[:len(completionCases):len(completionCases)],
-		struct {
-			words []string
-			want  []string
-		}{[]string{"opsctl", "--endpoint-url", "http", ":", "//127.0.0.1", ":", "4566", "--table", "=", "T", "au"}, []string{"audit"}})
-	for _, tc := range cases {
-		quoted := make([]string, len(tc.words))
-		for i, w := range tc.words {
+	extra := completionCase{[]string{"opsctl", "--endpoint-url", "http", ":", "//127.0.0.1", ":", "4566", "--table", "=", "T", "au"}, []string{"audit"}}
+	assertCompletions(t, "bash", extra, func(script string, words []string) []string {
+		quoted := make([]string, len(words))
+		for i, w := range words {
 			quoted[i] = "'" + w + "'"
 		}
-		prog := "source " + script + "; COMP_WORDS=(" + strings.Join(quoted, " ") + "); COMP_CWORD=" +
-			itoa(len(tc.words)-1) + "; _opsctl; echo \"${COMPREPLY[*]}\""
-		out, err := exec.Command("bash", "--norc", "-c", prog).CombinedOutput()
-		require.NoError(t, err, string(out))
-		assert.Equal(t, strings.Join(tc.want, " "), strings.TrimSpace(string(out)), tc.words)
-	}
+		return []string{"--norc", "-c", "source " + script + "; COMP_WORDS=(" + strings.Join(quoted, " ") + "); COMP_CWORD=" +
+			strconv.Itoa(len(words)-1) + "; _opsctl; echo \"${COMPREPLY[*]}\""}
+	})
 }
 
 // fish's own completion engine (complete -C) runs the script.
 func TestFishCompletesAfterGlobalFlagsWithAValue(t *testing.T) {
-	if _, err := exec.LookPath("fish"); err != nil {
-		t.Skip("no fish (apt-get install fish)")
-	}
-	script := completionScript(t, "fish")
-	cases := append(completionCases[:len(completionCases):len(completionCases)],
-		struct {
-			words []string
-			want  []string
-		}{[]string{"opsctl", "--endpoint-url", "http://127.0.0.1:4566", "--table=T", "au"}, []string{"audit"}})
-	for _, tc := range cases {
-		prog := "source " + script + "; complete -C '" + strings.Join(tc.words, " ") + "' | string split -f1 \\t | string join ' '; true"
-		out, err := exec.Command("fish", "--no-config", "-c", prog).CombinedOutput()
-		require.NoError(t, err, string(out))
-		assert.Equal(t, strings.Join(tc.want, " "), strings.TrimSpace(string(out)), tc.words)
-	}
+	extra := completionCase{[]string{"opsctl", "--endpoint-url", "http://127.0.0.1:4566", "--table=T", "au"}, []string{"audit"}}
+	assertCompletions(t, "fish", extra, func(script string, words []string) []string {
+		return []string{"--no-config", "-c", "source " + script + "; complete -C '" + strings.Join(words, " ") + "' | string split -f1 \\t | string join ' '; true"}
+	})
 }
 
 // zsh runs the bash script through bashcompinit: the words come unsplit
@@ -217,8 +206,11 @@ func TestZshFindsTheCommandAfterGlobalFlags(t *testing.T) {
 	if _, err := exec.LookPath("zsh"); err != nil {
 		t.Skip("no zsh (apt-get install zsh)")
 	}
-	script := completionScript(t, "zsh")
-	prog := "autoload -U compinit && compinit -u -d " + filepath.Join(t.TempDir(), "zcompdump") + "; source " + script + `
+	code, script, errOut := opsctlLocal("completion", "zsh")
+	require.Equal(t, exitOK, code, errOut)
+	path := filepath.Join(t.TempDir(), "opsctl.zsh")
+	require.NoError(t, os.WriteFile(path, []byte(script), 0o600))
+	prog := "autoload -U compinit && compinit -u -d " + filepath.Join(t.TempDir(), "zcompdump") + "; source " + path + `
 emulate sh; setopt kshglob noshglob braceexpand
 COMP_WORDS=(opsctl --endpoint-url http://127.0.0.1:4566 --table=T show --a); COMP_CWORD=5; _opsctl; echo "${COMPREPLY[*]}"`
 	out, err := exec.Command("zsh", "-f", "-c", prog).CombinedOutput()
@@ -227,4 +219,3 @@ COMP_WORDS=(opsctl --endpoint-url http://127.0.0.1:4566 --table=T show --a); COM
 	assert.NotContains(t, string(out), "bulk-start", "the command is show, not the command list")
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
