@@ -218,4 +218,3 @@ COMP_WORDS=(opsctl --endpoint-url http://127.0.0.1:4566 --table=T show --a); COM
 	assert.Contains(t, string(out), "--account")
 	assert.NotContains(t, string(out), "bulk-start", "the command is show, not the command list")
 }
-
