@@ -233,7 +233,7 @@ func TestTargetHoldsOneSubject(t *testing.T) {
 	assert.Equal(t, batches[0].SubjectID, acct.SubjectID)
 }
 
-// Issue #3: a 5,000-asset batch commits (timed here; the benchmark measures it
+// A 5,000-asset batch commits (timed here; the benchmark measures it
 // against the store's own rate).
 func TestLargeBatchCommits(t *testing.T) {
 	if testing.Short() {

@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/devplatform/account-migration/shared/httpapi"
+	"github.com/devplatform/account-migration/shared/idempotency"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-var _ httpapi.Idempotency = (*Store)(nil)
+var _ idempotency.Store = (*Store)(nil)
 
 func idempotencyPK(scope, key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -26,11 +26,11 @@ func idempotencyPK(scope, key string) string {
 
 // IdempotentResponse returns the record of (scope, key), if any. A record past
 // its TTL counts as absent: DynamoDB deletes expired items only eventually.
-func (s *Store) IdempotentResponse(ctx context.Context, scope, key string) (httpapi.IdempotentRecord, bool, error) {
-	var rec httpapi.IdempotentRecord
+func (s *Store) IdempotentResponse(ctx context.Context, scope, key string) (idempotency.Record, bool, error) {
+	var rec idempotency.Record
 	err := s.get(ctx, idempotencyPK(scope, key), metaSK, &rec, "idempotency record")
 	if migration.IsCode(err, migration.CodeNotFound) || (err == nil && rec.ExpiresAt > 0 && rec.ExpiresAt <= time.Now().Unix()) {
-		return httpapi.IdempotentRecord{}, false, nil
+		return idempotency.Record{}, false, nil
 	}
 	return rec, err == nil, err
 }
@@ -40,9 +40,9 @@ func (s *Store) IdempotentResponse(ctx context.Context, scope, key string) (http
 // TTL), and for the same request when the claim before it was released or
 // its lease ran out (that request crashed). Otherwise it returns the record as
 // it stands: the answer, or the claim of the request still running.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c httpapi.IdempotencyClaim) (httpapi.IdempotentRecord, bool, error) {
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c idempotency.Claim) (idempotency.Record, bool, error) {
 	now := time.Now()
-	rec := httpapi.IdempotentRecord{RequestHash: c.RequestHash, Owner: c.Owner,
+	rec := idempotency.Record{RequestHash: c.RequestHash, Owner: c.Owner,
 		LeaseUntil: now.Add(c.Lease).UnixMilli(), ExpiresAt: now.Add(c.TTL).Unix()}
 	av, err := record(rec, map[string]string{attrPK: idempotencyPK(scope, key), attrSK: metaSK})
 	if err != nil {
@@ -63,7 +63,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c ht
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		var cur httpapi.IdempotentRecord
+		var cur idempotency.Record
 		if ccf.Item != nil && attributevalue.UnmarshalMap(ccf.Item, &cur) == nil && cur.RequestHash != "" {
 			return cur, false, nil
 		}
@@ -81,7 +81,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c ht
 
 // FinishIdempotencyKey stores the answer of the request that holds the claim;
 // it keeps the claim's TTL. It fails when the claim is no longer owner's.
-func (s *Store) FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec httpapi.IdempotentRecord) error {
+func (s *Store) FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec idempotency.Record) error {
 	upd := expression.Set(expression.Name("status"), expression.Value(rec.Status)).
 		Set(expression.Name("body"), expression.Value(rec.Body)).
 		Remove(expression.Name("owner")).Remove(expression.Name("leaseUntil"))

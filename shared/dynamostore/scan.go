@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/devplatform/account-migration/shared/inventory"
 	"github.com/devplatform/account-migration/shared/migration"
-	"github.com/devplatform/account-migration/shared/reconcile"
 )
 
 // ScanAPI is the part of the DynamoDB client a full-table read needs. It is
@@ -24,7 +24,7 @@ type ScanAPI interface {
 // TableRecords is every record of the table the reconciliation check judges,
 // plus the migrations (for listings) and how many other records there were.
 type TableRecords struct {
-	reconcile.Records
+	inventory.Records
 	Migrations []migration.Migration
 	Other      int // accounts, subjects, targets, locks, views, idempotency records
 }
@@ -150,13 +150,13 @@ func (r *TableRecords) add(row map[string]types.AttributeValue) {
 			Limit int `dynamodbav:"limit"`
 		}
 		if err = attributevalue.UnmarshalMap(row, &q); err == nil {
-			r.Quotas = append(r.Quotas, reconcile.Quota{SubjectID: strings.TrimPrefix(pk, "QUOTA#"), Used: q.Used, Limit: q.Limit})
+			r.Quotas = append(r.Quotas, inventory.Quota{SubjectID: strings.TrimPrefix(pk, "QUOTA#"), Used: q.Used, Limit: q.Limit})
 		}
 	default:
 		r.Other++
 	}
 	if err != nil {
-		r.Unreadable = append(r.Unreadable, reconcile.Unreadable{Key: pk + " " + sk, Error: err.Error()})
+		r.Unreadable = append(r.Unreadable, inventory.Unreadable{Key: pk + " " + sk, Error: err.Error()})
 	}
 }
 

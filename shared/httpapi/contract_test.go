@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/devplatform/account-migration/api"
+	"github.com/devplatform/account-migration/api/client"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -151,7 +152,7 @@ func TestSpecErrorCodesAreTheStatusTable(t *testing.T) {
 		if !strings.HasPrefix(name, "Error") || err != nil {
 			continue
 		}
-		for _, c := range s.Value.Properties["error"].Value.Properties["code"].Value.Enum {
+		for _, c := range client.KnownValues(s.Value.Properties["error"].Value.Properties["code"].Value) {
 			specStatus[c.(string)] = status
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/devplatform/account-migration/shared/idempotency"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -28,42 +29,13 @@ const (
 	defaultIdempotencyWait = 8 * time.Second
 )
 
-// Idempotency keeps each Idempotency-Key's request and answer.
-type Idempotency interface {
-	// ClaimIdempotencyKey claims (scope, key) for a request with a conditional
-	// write; when it cannot (the key is answered, taken by another request or
-	// held by a running one), it returns the record as it stands.
-	ClaimIdempotencyKey(ctx context.Context, scope, key string, c IdempotencyClaim) (rec IdempotentRecord, claimed bool, err error)
-	// FinishIdempotencyKey stores the answer of the claim's owner.
-	FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec IdempotentRecord) error
-	// ReleaseIdempotencyKey ends owner's claim without an answer: only the
-	// same request may run again, another one stays IDEMPOTENCY_KEY_REUSED.
-	ReleaseIdempotencyKey(ctx context.Context, scope, key, owner string) error
-	// IdempotentResponse reads the record of (scope, key).
-	IdempotentResponse(ctx context.Context, scope, key string) (IdempotentRecord, bool, error)
-}
-
-// IdempotencyClaim is what a request claims a key with.
-type IdempotencyClaim struct {
-	RequestHash string
-	Owner       string        // unique per request: only it may finish or release the claim
-	Lease       time.Duration // after it, another run of the same request may take the claim over
-	TTL         time.Duration
-}
-
-// IdempotentRecord is a key's request and, once it has run, its answer.
-type IdempotentRecord struct {
-	RequestHash string `dynamodbav:"requestHash"`
-	Status      int    `dynamodbav:"status,omitempty"` // 0 while the request runs
-	Body        string `dynamodbav:"body,omitempty"`
-	Owner       string `dynamodbav:"owner,omitempty"`
-	LeaseUntil  int64  `dynamodbav:"leaseUntil,omitempty"` // unix ms
-	ExpiresAt   int64  `dynamodbav:"expiresAt,omitempty"`  // unix s, the table's TTL attribute
-}
-
-func (r IdempotentRecord) running(now time.Time) bool {
-	return r.Status == 0 && r.LeaseUntil >= now.UnixMilli()
-}
+// The port and its records live in shared/idempotency, which the DynamoDB
+// adapter implements without importing the edge; these are their names here.
+type (
+	Idempotency      = idempotency.Store
+	IdempotencyClaim = idempotency.Claim
+	IdempotentRecord = idempotency.Record
+)
 
 type idemClaim struct{ scope, key, hash, owner string }
 
@@ -103,7 +75,7 @@ func (a *API) awaitAnswer(ctx context.Context, c *idemClaim, rec IdempotentRecor
 		if rec.RequestHash != c.hash {
 			return rec, migration.Errorf(migration.CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request")
 		}
-		if !rec.running(time.Now()) {
+		if !rec.Running(time.Now()) {
 			return rec, nil
 		}
 		if time.Now().Add(pause).After(deadline) {

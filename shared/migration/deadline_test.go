@@ -50,7 +50,7 @@ func TestSummaryIsBounded(t *testing.T) {
 				batches[i] = Batch{BatchKey: fmt.Sprintf("subject-with-a-long-id-%05d/developer", i), State: Failed, TargetPlatform: TargetDeveloper,
 					TargetAccountID: fmt.Sprintf("dev-b-%016x", i), Error: &BatchError{Code: CodeQuotaExceeded, Message: strings.Repeat("quota ", 20)}}
 			}
-			sum := Summarise(Migration{MigrationID: "m-1", Eligible: true}, batches)
+			sum := SummaryOf(Migration{MigrationID: "m-1", Eligible: true}, batches)
 			out, err := json.Marshal(sum)
 			require.NoError(t, err)
 			assert.Less(t, len(out), 16<<10, "output bytes at %d batches", n)

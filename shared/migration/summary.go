@@ -51,7 +51,7 @@ func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, 
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summarise(m, batches)
+	sum := SummaryOf(m, batches)
 	if sum.State == MigrationInProgress {
 		return sum, nil
 	}
@@ -63,9 +63,9 @@ func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, 
 	return sum, s.Store.EndMigration(ctx, m.Source, migrationID, ev)
 }
 
-// Summarise is the workflow's output for a migration and its batches: every
+// SummaryOf is the workflow's output for a migration and its batches: every
 // batch counted by state, the first ones listed within the output's bound.
-func Summarise(m Migration, batches []Batch) Summary {
+func SummaryOf(m Migration, batches []Batch) Summary {
 	sum := Summary{MigrationID: m.MigrationID, State: DeriveMigrationState(m.Eligible, states(batches)), Counts: map[BatchState]int{},
 		Batches: make([]BatchSummary, 0, min(len(batches), SummaryBatchLimit))}
 	listed := 0 // bytes of the listed batches: long error messages could outgrow the limit first

@@ -9,36 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devplatform/account-migration/shared/inventory"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// Records is everything the check looks at.
-type Records struct {
-	Items   []migration.Item
-	Batches []migration.Batch
-	Audit   []migration.AuditEvent
-	Quotas  []Quota
-	// IndexHolders maps an item's key (migration.Item.Key) to the holder
-	// its index entry (gsi1) files it under; the move finds items through
-	// that index. Items missing from the map are not checked against it.
-	IndexHolders map[string]string
-	// Unreadable are records the reader could not decode (a wrong attribute
-	// type, say): each is reported, and the rest is still checked.
-	Unreadable []Unreadable
-}
-
-// Unreadable is a record that could not be decoded.
-type Unreadable struct {
-	Key   string `json:"key"`
-	Error string `json:"error"`
-}
-
-// Quota is a subject's mini-program counter on the developer platform.
-type Quota struct {
-	SubjectID string `json:"subjectId"`
-	Used      int    `json:"used"`
-	Limit     int    `json:"limit"`
-}
+// What the check looks at is the store's inventory (shared/inventory),
+// named here as the check's input.
+type (
+	Records    = inventory.Records
+	Unreadable = inventory.Unreadable
+	Quota      = inventory.Quota
+)
 
 // Kind names a broken invariant. Kinds are stable: alerts and runbooks match on them.
 type Kind string

@@ -25,7 +25,13 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	w, err := o.work(c.stdout)
+	// With --output json, stdout carries only the results' JSON lines; what
+	// is said around them goes to stderr.
+	asJSON, say := c.g.output == outputJSON, c.stdout
+	if asJSON {
+		say = c.stderr
+	}
+	w, err := o.work(say)
 	if err != nil {
 		return exitError, err
 	}
@@ -34,14 +40,20 @@ func runBulkStart(ctx context.Context, c *cli, args []string) (int, error) {
 		return exitError, err
 	}
 	if o.dryRun {
+		if asJSON { // the plan is lines of text: {"message": ...} lines
+			cw := &convertingWriter{w: c.stdout, kind: writesText, want: &c.g.output}
+			c.stdout = cw
+			defer cw.Close()
+		}
 		return planBulk(ctx, c, env, w, o.resultsPath)
 	}
 	if len(w.todo) > 0 {
-		if err := runCohort(ctx, c.stdout, env, o, w); err != nil {
+		prog := newBulkProgress(c.stdout, c.stderr, len(w.todo), asJSON)
+		if err := runCohort(ctx, say, prog, env, o, w); err != nil {
 			return exitError, err
 		}
 	}
-	return reportResults(c.stdout, o.resultsPath, w.results)
+	return reportResults(say, o.resultsPath, w.results)
 }
 
 // bulkOptions are bulk-start's flags.
@@ -101,16 +113,17 @@ func (o *bulkOptions) work(stdout io.Writer) (*cohortWork, error) {
 	return w, nil
 }
 
-// runCohort settles every account of w.todo into w.results, with progress.
-func runCohort(ctx context.Context, stdout io.Writer, env *awsEnv, o bulkOptions, w *cohortWork) error {
+// runCohort settles every account of w.todo into w.results, with progress,
+// and says how it went on say.
+func runCohort(ctx context.Context, say io.Writer, prog *progress, env *awsEnv, o bulkOptions, w *cohortWork) error {
 	arn, err := env.stateMachine(ctx)
 	if err != nil {
+		prog.finish()
 		return err
 	}
 	b := &bulk{env: env, starter: &stepfunctions.Client{API: env.sf, StateMachineArn: arn},
 		requestedBy: o.requestedBy, timeout: o.timeout, poll: max(o.poll, 100*time.Millisecond)}
 	began := time.Now()
-	prog := newProgress(stdout, len(w.todo))
 	b.settleAll(ctx, w, o.concurrency, prog)
 	prog.finish()
 	for _, i := range w.todo {
@@ -118,7 +131,7 @@ func runCohort(ctx context.Context, stdout io.Writer, env *awsEnv, o bulkOptions
 			w.results[i].Error = "interrupted before it started"
 		}
 	}
-	fmt.Fprintf(stdout, "%d accounts in %.1fs: %s\n", len(w.todo), time.Since(began).Seconds(), tally(w.results, w.todo))
+	fmt.Fprintf(say, "%d accounts in %.1fs: %s\n", len(w.todo), time.Since(began).Seconds(), tally(w.results, w.todo))
 	return nil
 }
 
@@ -282,14 +295,11 @@ func (b *bulk) follow(ctx context.Context, r *result) {
 }
 
 // releaseStaleClaim frees the account's one-active-migration claim held by
-// id when that claim is provably dead: no migration id exists, and the
-// execution named id has ended (so its first step, which claims and then
-// creates the migration, will never finish). The release itself is
-// conditional on id still holding the claim.
+// id when that claim is provably dead: the execution named id has ended (so
+// its first step, which claims and then creates the migration, will never
+// finish), and no migration id exists (the domain's use case checks that,
+// releases the claim only while id still holds it, and leaves its audit event).
 func (b *bulk) releaseStaleClaim(ctx context.Context, src migration.AccountRef, id string) (bool, error) {
-	if _, err := b.env.store.Migration(ctx, id); err == nil || !migration.IsCode(err, migration.CodeNotFound) {
-		return false, err
-	}
 	out, err := b.env.sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionArnFor(b.starter.StateMachineArn, id))})
 	var missing *sfntypes.ExecutionDoesNotExist
 	if errors.As(err, &missing) {
@@ -300,7 +310,12 @@ func (b *bulk) releaseStaleClaim(ctx context.Context, src migration.AccountRef, 
 	if out.Status == sfntypes.ExecutionStatusRunning {
 		return false, nil
 	}
-	return true, b.env.store.ReleaseActive(ctx, src, id)
+	released, err := migration.ReleaseDeadClaim{Store: b.env.store}.Handle(ctx, src, id, b.requestedBy,
+		fmt.Sprintf("execution %s ended %s before creating its migration", id, out.Status))
+	if migration.IsCode(err, migration.CodeWrongStep) {
+		return false, nil // its migration exists: the claim is alive
+	}
+	return released, err
 }
 
 // look reads the execution, and while it runs the migration it drives, once.

@@ -174,6 +174,19 @@ func TestBulkStartReleasesStaleClaim(t *testing.T) {
 	latest, err := c.store.LatestMigration(context.Background(), src)
 	require.NoError(t, err)
 	assert.Equal(t, rs[0].MigrationID, latest.MigrationID)
+	// The release went through the domain and left its audit event.
+	evs, _, err := c.store.AuditTrail(context.Background(), src, "", 1000)
+	require.NoError(t, err)
+	var released []migration.AuditEvent
+	for _, ev := range evs {
+		if ev.Event == migration.EventClaimReleased {
+			released = append(released, ev)
+		}
+	}
+	require.Len(t, released, 1, "one audit event for the one release")
+	assert.Equal(t, "dead-claim-1", released[0].MigrationID)
+	assert.Equal(t, "ops:opsctl", released[0].Actor)
+	assert.Contains(t, released[0].Detail["reason"], "ended FAILED before creating its migration")
 }
 
 func tail(s string, n int) string {

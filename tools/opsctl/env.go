@@ -34,6 +34,7 @@ type globalFlags struct {
 	table           string
 	auditTable      string
 	stateMachineArn string
+	output          outputFormat
 }
 
 // register adds the global flags to fs. Their defaults are the values already
@@ -50,6 +51,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.table, "table", g.table, "DynamoDB table (the stack's TableName output); env TABLE_NAME")
 	fs.StringVar(&g.auditTable, "audit-table", g.auditTable, "DynamoDB audit table (the stack's AuditTableName output); env AUDIT_TABLE_NAME")
 	fs.StringVar(&g.stateMachineArn, "state-machine-arn", g.stateMachineArn, "state machine (the stack's StateMachineArn output); env STATE_MACHINE_ARN; default: the one named MigrationStateMachine*")
+	fs.Var(&g.output, "output", "`json|text`: what the command prints on stdout; default: the command's own (opsctl help <command>)")
 }
 
 func envOr(name, def string) string {

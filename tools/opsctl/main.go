@@ -84,12 +84,27 @@ func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		usage(stderr)
 		return exitError
 	}
+	// What the command prints is turned into the format --output asks for
+	// where the command writes only the other one (output.go).
+	out := &convertingWriter{w: stdout, kind: commandHelps[name].output, want: &c.g.output}
+	c.stdout = out
 	code, err := commands[name].run(ctx, c, rest)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK // the flag set printed the command's flags
+	case errors.Is(err, flag.ErrHelp): // -h, -help, --help
+		if herr := printHelp(stdout, name); herr != nil {
+			fmt.Fprintf(stderr, "opsctl %s: %v\n", name, herr)
+			return exitError
+		}
+		return exitOK
 	case err != nil:
 		fmt.Fprintf(stderr, "opsctl %s: %v\n", name, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "Run 'opsctl help %s' for its flags and an example.\n", name)
+		}
 		if code == exitOK {
 			code = exitError
 		}
@@ -133,14 +148,17 @@ func usage(w io.Writer) {
 	g.register(fs)
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
-	b.WriteString("\n`opsctl <command> -h` lists a command's flags. See docs/OPS.md.\n")
+	b.WriteString("\n`opsctl help <command>` (or `opsctl <command> -h`) says what a command does, with an example and its flags. See docs/OPS.md.\n")
 	_, _ = io.WriteString(w, b.String())
 }
 
 // flags builds a command's flag set, with the global flags on it too.
 func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("opsctl "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	// -h and a flag error come back as errors; run prints the command's
+	// help (help.go) or the error with where to find it.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	c.g.register(fs)
 	if c.onFlags != nil {
 		c.onFlags(fs)
@@ -151,10 +169,18 @@ func (c *cli) flags(name string) *flag.FlagSet {
 // parse parses a command's flags and refuses stray arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
 }
+
+// usageError is a command line the command cannot read: run points to its help.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }

@@ -3,19 +3,22 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
 )
 
-// progress reports a bulk run: on a terminal one bar redrawn in place (with
-// \r, no terminal library needed), elsewhere (CI logs, files, pipes) one
-// plain line per settled account.
+// progress reports a bulk run. Its output on stdout is one line per settled
+// account: plain text, or with --output json the account's result as a JSON
+// line (the results file's line). On a terminal stderr a bar is redrawn in
+// place beside it; when stdout is that terminal too, the bar stands in for
+// the text lines and only failures are printed, above it. Nothing is drawn
+// off a terminal (CI logs, files, pipes, /dev/null).
 type progress struct {
 	mu       sync.Mutex
-	w        io.Writer
-	tty      bool
+	lines    io.Writer // nil: no per-account lines
+	asJSON   bool
+	bar      *statusLine
 	total    int
 	inFlight int
 	settledN int
@@ -26,9 +29,20 @@ type progress struct {
 	stopped  sync.WaitGroup
 }
 
+// newProgress writes a plain line per settled account to w, and nothing else.
 func newProgress(w io.Writer, total int) *progress {
-	p := &progress{w: w, tty: isTerminal(w), total: total, began: time.Now(), stop: make(chan struct{})}
-	if p.tty {
+	return &progress{lines: w, bar: &statusLine{}, total: total, began: time.Now(), stop: make(chan struct{})}
+}
+
+// newBulkProgress is bulk-start's progress: its lines on stdout, its bar on
+// stderr when stderr is a terminal.
+func newBulkProgress(stdout, stderr io.Writer, total int, asJSON bool) *progress {
+	p := newProgress(stdout, total)
+	p.asJSON, p.bar = asJSON, newStatusLine(stderr)
+	if p.bar.on && !asJSON && isTerminal(stdout) {
+		p.lines = nil
+	}
+	if p.bar.on {
 		p.stopped.Add(1)
 		go func() { // keep the clock moving while nothing settles
 			defer p.stopped.Done()
@@ -49,23 +63,11 @@ func newProgress(w io.Writer, total int) *progress {
 	return p
 }
 
-// isTerminal reports a character device (a terminal) without x/term.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 func (p *progress) started() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inFlight++
-	if p.tty {
-		p.draw()
-	}
+	p.draw()
 }
 
 func (p *progress) settled(r result) {
@@ -78,41 +80,47 @@ func (p *progress) settled(r result) {
 	} else if r.State == "IN_PROGRESS" {
 		p.waiting++
 	}
-	if p.tty {
+	switch {
+	case p.lines == nil:
 		if r.failed() { // a failure stays on screen above the bar
-			fmt.Fprintf(p.w, "\r\033[K%s  %s\n", r.account().ref(), firstLine(r.Error))
+			p.bar.println(r.account().ref() + "  " + firstLine(r.Error))
 		}
-		p.draw()
-		return
+	case p.asJSON:
+		p.bar.clear()
+		_ = writeJSONLine(p.lines, r)
+	default:
+		p.bar.clear()
+		width := len(fmt.Sprint(p.total))
+		line := fmt.Sprintf("[%*d/%d] %-40s %-20s %s", width, p.settledN, p.total, r.account().ref(), stateLabel(r), r.MigrationID)
+		if r.Error != "" {
+			line += "  " + firstLine(r.Error)
+		}
+		fmt.Fprintln(p.lines, strings.TrimRight(line, " "))
 	}
-	width := len(fmt.Sprint(p.total))
-	line := fmt.Sprintf("[%*d/%d] %-40s %-20s %s", width, p.settledN, p.total, r.account().ref(), stateLabel(r), r.MigrationID)
-	if r.Error != "" {
-		line += "  " + firstLine(r.Error)
-	}
-	fmt.Fprintln(p.w, strings.TrimRight(line, " "))
+	p.draw()
 }
 
 func (p *progress) draw() {
+	if !p.bar.on {
+		return
+	}
 	const width = 30
 	filled := 0
 	if p.total > 0 {
 		filled = p.settledN * width / p.total
 	}
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	fmt.Fprintf(p.w, "\r\033[K%s %d/%d settled  %d waiting on developer  %d failed  %d in flight  %s",
-		bar, p.settledN, p.total, p.waiting, p.failed, p.inFlight, time.Since(p.began).Round(time.Second))
+	p.bar.draw(fmt.Sprintf("%s %d/%d settled  %d waiting on developer  %d failed  %d in flight  %s",
+		bar, p.settledN, p.total, p.waiting, p.failed, p.inFlight, time.Since(p.began).Round(time.Second)))
 }
 
 func (p *progress) finish() {
 	close(p.stop)
 	p.stopped.Wait()
-	if p.tty {
-		p.mu.Lock()
-		p.draw()
-		fmt.Fprintln(p.w)
-		p.mu.Unlock()
-	}
+	p.mu.Lock()
+	p.draw()
+	p.bar.finish()
+	p.mu.Unlock()
 }
 
 func stateLabel(r result) string {

@@ -11,7 +11,7 @@ import (
 
 func runReconcile(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("reconcile")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	c.jsonFlag(fs)
 	segments := fs.Int("segments", 4, "parallel Scan segments")
 	recheck := fs.Duration("recheck", 0, "on violations, read the table again after this pause and report only those seen twice (for a table still in use)")
 	env, err := c.parseEnv(ctx, fs, args)
@@ -43,7 +43,7 @@ func runReconcile(ctx context.Context, c *cli, args []string) (int, error) {
 		}
 		rep = rep.Intersect(again)
 	}
-	if *asJSON {
+	if c.g.output == outputJSON {
 		b, err := rep.JSON()
 		if err != nil {
 			return exitError, err

@@ -121,7 +121,8 @@ func restartExecution(ctx context.Context, c *cli, env *awsEnv, desc *sfn.Descri
 		// A claim on the account left by this execution (claimed, then failed
 		// before creating its migration) would make the new one end at once.
 		// It is released only if it is this execution's.
-		if err := env.store.ReleaseActive(ctx, in.Source, old); err != nil {
+		why := fmt.Sprintf("execution %s ended %s before creating its migration; opsctl redrive starts it afresh", old, desc.Status)
+		if _, err := (migration.ReleaseDeadClaim{Store: env.store}).Handle(ctx, in.Source, old, "ops:opsctl redrive", why); err != nil {
 			return exitError, err
 		}
 	}

@@ -70,7 +70,7 @@ type migrationView struct {
 
 func runShow(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("show")
-	asJSON := fs.Bool("json", false, "print JSON")
+	c.jsonFlag(fs)
 	ref, env, err := c.forAccount(ctx, fs, args)
 	if err != nil {
 		return exitError, err
@@ -100,7 +100,7 @@ func runShow(ctx context.Context, c *cli, args []string) (int, error) {
 	for _, e := range all[1:] {
 		v.Earlier = append(v.Earlier, e.MigrationID+" ("+e.CreatedAt+")")
 	}
-	if *asJSON {
+	if c.g.output == outputJSON {
 		return exitOK, writeJSON(c.stdout, v)
 	}
 	fmt.Fprintf(c.stdout, "account     %s\nmigration   %s  %s  requested by %s at %s\n", v.Account, v.MigrationID, v.State, v.RequestedBy, v.CreatedAt)

@@ -33,7 +33,7 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("waiting")
 	olderThan := fs.Duration("older-than", 0, "only batches waiting longer than this, e.g. 72h")
 	limit := fs.Int("limit", 0, "at most this many (oldest first); 0: all")
-	asJSON := fs.Bool("json", false, "print JSON lines")
+	c.jsonFlag(fs)
 	env, err := c.parseEnv(ctx, fs, args)
 	if err != nil {
 		return exitError, err
@@ -52,7 +52,7 @@ func runWaiting(ctx context.Context, c *cli, args []string) (int, error) {
 		rows = append(rows, waitingBatch{Account: b.Source.String(), MigrationID: b.MigrationID, BatchID: b.BatchID, BatchKey: b.BatchKey,
 			State: b.State, Since: b.UpdatedAt, Waiting: age(now.Sub(waiting.Since(b))), NextAction: "developer: " + migration.NextAction(b.State)})
 	}
-	if *asJSON {
+	if c.g.output == outputJSON {
 		if err := writeJSONLines(c.stdout, rows); err != nil {
 			return exitError, err
 		}
@@ -90,7 +90,7 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("stuck")
 	since := fs.Duration("since", 0, "only executions that stopped within this long, e.g. 168h; 0: all Step Functions still lists")
 	all := fs.Bool("all", false, "also list failed executions that were dealt with since (a newer migration, or resumed to the end)")
-	asJSON := fs.Bool("json", false, "print JSON lines")
+	c.jsonFlag(fs)
 	env, err := c.parseEnv(ctx, fs, args)
 	if err != nil {
 		return exitError, err
@@ -120,7 +120,7 @@ func runStuck(ctx context.Context, c *cli, args []string) (int, error) {
 			open++
 		}
 	}
-	if *asJSON {
+	if c.g.output == outputJSON {
 		err = writeJSONLines(c.stdout, items)
 	} else {
 		err = writeStuck(c.stdout, items, open)
