@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -210,6 +211,11 @@ type run struct {
 	// ordered: every record of the input comes after the input's records
 	// it refers to, so one write pass keeps parents first.
 	ordered bool
+	// part: one object of the workflow's input, whose scan refused nothing
+	// (no duplicates to skip; the input's facts come from its Index).
+	part bool
+	// keys, when set, gathers each record's key hash and line (ScanPart).
+	keys *[]byte
 }
 
 func (r *run) refuse(rec migration.Record, problem string, conflict bool) {
@@ -262,6 +268,9 @@ func (r *run) pass1(ctx context.Context) error {
 			return nil
 		}
 		r.first[k] = seq
+		if r.keys != nil {
+			*r.keys = binary.BigEndian.AppendUint32(append(*r.keys, k[:]...), uint32(rec.Line))
+		}
 		r.in.add(rec)
 		return nil
 	})
@@ -285,7 +294,7 @@ func (r *run) pass2(ctx context.Context) error {
 	}
 	err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 		seq++
-		if bad != nil || r.first[idOf(rec.Key())] != seq || migration.CheckRecord(rec) != nil {
+		if bad != nil || (!r.part && r.first[idOf(rec.Key())] != seq) || migration.CheckRecord(rec) != nil {
 			return nil // refused in pass 1
 		}
 		chunk = append(chunk, rec)
@@ -401,7 +410,7 @@ func (r *run) answers(ref migration.Ref, k migration.Known) bool {
 
 // checkOrder notes a record that refers to an input record given after it.
 func (r *run) checkOrder(rec migration.Record, k migration.Known) {
-	if !r.ordered {
+	if !r.ordered || r.part {
 		return
 	}
 	var app *migration.Item
