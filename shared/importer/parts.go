@@ -80,7 +80,7 @@ func (ix *Index) known() *inputKnown {
 // ScanPart checks each record of one object alone (Run's first pass).
 func ScanPart(ctx context.Context, src Source, object string) (Facts, error) {
 	f := Facts{Object: object}
-	r := &run{src: src, in: newInputKnown(), first: map[keyID]int64{}, keys: &f.Keys}
+	r := &run{src: src, in: newInputKnown(), first: map[keyID]int64{}, lines: &f.Keys}
 	r.opt.Refused = func(rf Refusal) { f.Refusals = append(f.Refusals, rf) }
 	if err := r.pass1(ctx); err != nil {
 		return f, err
@@ -164,7 +164,7 @@ func newPart(src Source, ix *Index, t Table, opt Options) *run {
 	if opt.WriteChunk <= 0 {
 		opt.WriteChunk = 500
 	}
-	return &run{src: src, t: t, opt: opt, in: ix.known(), existing: map[keyID]bool{}, part: true}
+	return &run{src: src, t: t, opt: opt, in: ix.known(), part: true}
 }
 
 // Levels is how many write levels there are (parents first).
