@@ -83,7 +83,9 @@ func (*ImportLockLost) Error() string { return ErrLockLost.Error() + "; run the 
 // NoInput: nothing to import under the prefix.
 type NoInput struct{ Prefix string }
 
-func (e *NoInput) Error() string { return fmt.Sprintf("no objects under the import prefix %q", e.Prefix) }
+func (e *NoInput) Error() string {
+	return fmt.Sprintf("no objects under the import prefix %q", e.Prefix)
+}
 
 var runName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
