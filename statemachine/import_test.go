@@ -77,7 +77,7 @@ func newImportWorld(t *testing.T) *importWorld {
 	w.store = dynamostore.New(w.db, table).WithAuditTable(audit)
 	_, err = w.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(w.bucket)})
 	require.NoError(t, err)
-	steps.Store(&importer.Steps{S3: w.s3, Bucket: w.bucket, Table: w.store.ImportTable(), Lease: w.store.ImportLease(), LeaseFor: dynamostore.ImportLease})
+	steps.Store(&importer.Steps{S3: w.s3, Bucket: w.bucket, Owner: "123456789012", Table: w.store.ImportTable(), Lease: w.store.ImportLease(), LeaseFor: dynamostore.ImportLease})
 
 	raw, err := os.ReadFile("import.asl.json")
 	require.NoError(t, err)

@@ -23,6 +23,6 @@ func main() {
 	}
 	// Path-style when AWS_ENDPOINT_URL points at the local stack.
 	client := s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.UsePathStyle = env.AWS.BaseEndpoint != nil })
-	steps := &importer.Steps{S3: client, Bucket: bucket, Table: env.Store.ImportTable(), Lease: env.Store.ImportLease(), LeaseFor: dynamostore.ImportLease}
+	steps := &importer.Steps{S3: client, Bucket: bucket, Owner: os.Getenv("IMPORT_BUCKET_OWNER"), Table: env.Store.ImportTable(), Lease: env.Store.ImportLease(), LeaseFor: dynamostore.ImportLease}
 	lambda.Start(steps.Handle)
 }

@@ -35,8 +35,11 @@ type RunsAPI interface {
 type Steps struct {
 	S3     RunsAPI
 	Bucket string
-	Table  Table
-	Lease  Lease
+	// Owner is the account the bucket must belong to (S3 refuses a call
+	// to a bucket of the same name in another account); "" checks nothing.
+	Owner string
+	Table Table
+	Lease Lease
 	// LeaseFor is how long the lock lasts unrenewed (dynamostore.ImportLease).
 	LeaseFor time.Duration
 
@@ -197,7 +200,7 @@ type objectSource struct {
 }
 
 func (o objectSource) Each(ctx context.Context, fn func(r migration.Record, bad error) error) error {
-	out, err := o.s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.s.Bucket), Key: aws.String(o.key)})
+	out, err := o.s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.s.Bucket), Key: aws.String(o.key), ExpectedBucketOwner: o.s.owner()})
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.s.name(o.key), err)
 	}
@@ -211,7 +214,7 @@ func (s *Steps) put(ctx context.Context, key string, v any) error {
 		return err
 	}
 	_, err = s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), Body: bytes.NewReader(b),
-		ContentType: aws.String("application/json")})
+		ContentType: aws.String("application/json"), ExpectedBucketOwner: s.owner()})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", s.name(key), err)
 	}
@@ -219,7 +222,7 @@ func (s *Steps) put(ctx context.Context, key string, v any) error {
 }
 
 func (s *Steps) get(ctx context.Context, key string, v any) error {
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), ExpectedBucketOwner: s.owner()})
 	if err != nil {
 		return fmt.Errorf("read %s: %w", s.name(key), err)
 	}
@@ -227,15 +230,27 @@ func (s *Steps) get(ctx context.Context, key string, v any) error {
 	return json.NewDecoder(out.Body).Decode(v)
 }
 
+func (s *Steps) owner() *string {
+	if s.Owner == "" {
+		return nil
+	}
+	return aws.String(s.Owner)
+}
+
 // list is every key under prefix, in key order.
 func (s *Steps) list(ctx context.Context, prefix string) ([]string, error) {
-	return ListKeys(ctx, s.S3, s.Bucket, prefix)
+	return listKeys(ctx, s.S3, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(prefix), ExpectedBucketOwner: s.owner()})
 }
 
 // ListKeys is every key under prefix, in key order.
 func ListKeys(ctx context.Context, api s3.ListObjectsV2APIClient, bucket, prefix string) ([]string, error) {
+	return listKeys(ctx, api, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+}
+
+func listKeys(ctx context.Context, api s3.ListObjectsV2APIClient, in *s3.ListObjectsV2Input) ([]string, error) {
+	bucket, prefix := aws.ToString(in.Bucket), aws.ToString(in.Prefix)
 	var keys []string
-	p := s3.NewListObjectsV2Paginator(api, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	p := s3.NewListObjectsV2Paginator(api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -330,7 +345,7 @@ func (s *Steps) putRefusals(ctx context.Context, p string, rs []Refusal) error {
 		}
 	}
 	_, err := s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(p + "refused.jsonl"), Body: bytes.NewReader(b.Bytes()),
-		ContentType: aws.String("application/x-ndjson")})
+		ContentType: aws.String("application/x-ndjson"), ExpectedBucketOwner: s.owner()})
 	return err
 }
 
