@@ -217,9 +217,19 @@ func TestImportWorkflowMatchesOpsctlImport(t *testing.T) {
 	assert.Equal(t, 0, got.Added, "a second run adds nothing")
 	assert.Equal(t, total, got.Unchanged)
 
+	// A dry run says what it would add, and writes nothing.
+	before := rowSet(t, w.ctx, w.db, w.store.Table())
+	w.put(t, "imports/dry/a.jsonl", []byte(`{"type":"subject","id":"subj-dry","name":"Dry Co","kind":"company","certified":true}`+"\n"))
+	dry := w.run(t, `{"prefix": "imports/dry/", "dryRun": true}`)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, dry.Status, "%s: %s", aws.ToString(dry.Error), aws.ToString(dry.Cause))
+	got = importer.Summary{}
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(dry.Output)), &got))
+	assert.True(t, got.DryRun)
+	assert.Equal(t, 1, got.Added)
+	assert.Equal(t, before, rowSet(t, w.ctx, w.db, w.store.Table()), "a dry run writes nothing")
+
 	// One good new record and one whose asset is nowhere: refused, named
 	// with its object and line, nothing written.
-	before := rowSet(t, w.ctx, w.db, w.store.Table())
 	w.put(t, "imports/second/a.jsonl", []byte(`{"type":"subject","id":"subj-new","name":"New Co","kind":"company","certified":true}
 {"type":"order","id":"ord-x","assetId":"app-404","amountCents":100,"currency":"CNY","status":"paid"}
 `))

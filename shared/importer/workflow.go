@@ -163,7 +163,7 @@ func (s *Steps) Handle(ctx context.Context, in Step) (StepResult, error) {
 		}
 		return StepResult{Records: done, Refused: out.Summary.Refused}, s.put(ctx, key, out)
 	case "gatherCheck":
-		return s.gatherCheck(ctx, p)
+		return s.gatherCheck(ctx, p, in.DryRun)
 	case "finish":
 		var sum Summary
 		if err := s.get(ctx, p+"summary.json", &sum); err != nil {
@@ -310,13 +310,12 @@ func (s *Steps) gatherScan(ctx context.Context, p string) (StepResult, error) {
 
 // gatherCheck sums the objects' checks into summary.json and names what
 // they refused.
-func (s *Steps) gatherCheck(ctx context.Context, p string) (StepResult, error) {
+func (s *Steps) gatherCheck(ctx context.Context, p string, dryRun bool) (StepResult, error) {
 	keys, err := s.list(ctx, p+"check/")
 	if err != nil {
 		return StepResult{}, err
 	}
-	var sum Summary
-	sum.ByType = map[string]*Counts{}
+	sum := Summary{ByType: map[string]*Counts{}, DryRun: dryRun}
 	var refused []Refusal
 	for _, k := range keys {
 		var r partResult
