@@ -48,12 +48,12 @@ func benchRun(b *testing.B, n int) {
 	var peak uint64
 	for range b.N {
 		profiled := false
-		sum, err := Run(context.Background(), FileSource{Path: p}, nullTable{}, Options{Progress: func(ph Phase, _, _ int64) {
+		sum, err := Run(context.Background(), FileSource{Path: p}, nullTable{}, Options{Progress: func(ph Phase, d, _ int64) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapInuse)
-			// IMPORT_HEAP_PROFILE: what is live as the writes start.
-			if out := os.Getenv("IMPORT_HEAP_PROFILE"); out != "" && ph == PhaseWrite && !profiled {
+			// IMPORT_HEAP_PROFILE: what is live near the end of the writes.
+			if out := os.Getenv("IMPORT_HEAP_PROFILE"); out != "" && ph == PhaseWrite && d > int64(n)*9/10 && !profiled {
 				profiled = true
 				if f, err := os.Create(out); err == nil {
 					runtime.GC()
