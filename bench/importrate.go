@@ -10,7 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,7 +32,7 @@ type importRun struct {
 	Records   int
 	Import    time.Duration // the whole opsctl import: check passes and writes
 	Raw       time.Duration // BatchWriteItem of one row per record, 25 a call
-	PeakRSSKB int64         // opsctl's peak resident memory (getrusage)
+	PeakRSSKB int64         // opsctl's peak resident memory (its VmHWM)
 	Added     int
 }
 
@@ -154,13 +155,34 @@ func runImport(ctx context.Context, bin, endpoint, table, audit, file string, r 
 	cmd := exec.CommandContext(ctx, bin, "--endpoint-url", endpoint, "--region", "us-east-1", "--table", table, "--audit-table", audit, "import", file)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	began := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("opsctl import: %w", err)
+	}
+	// Peak memory is the process's own high-water mark (VmHWM), read while
+	// it runs. getrusage's ru_maxrss is not: Linux carries the parent's
+	// resident size at fork into the child's figure, so it measured this
+	// bench (which grows with the input it generates) instead of opsctl.
+	done := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var hwm int64
+		for {
+			hwm = max(hwm, vmHWM(cmd.Process.Pid))
+			select {
+			case <-done:
+				peak <- hwm
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	r.PeakRSSKB = <-peak
+	if err != nil {
 		return fmt.Errorf("opsctl import: %w: %s", err, errOut.String())
 	}
 	r.Import = time.Since(began)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.PeakRSSKB = ru.Maxrss // kilobytes on Linux
-	}
 	var sum struct {
 		Added int `json:"added"`
 	}
@@ -172,6 +194,21 @@ func runImport(ctx context.Context, bin, endpoint, table, audit, file string, r 
 		return fmt.Errorf("opsctl import added %d of %d records", sum.Added, r.Records)
 	}
 	return nil
+}
+
+// vmHWM is a running process's peak resident memory in KB (0 once gone).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // importFigures: the import's rate against the raw load's, and how its

@@ -2,17 +2,21 @@ package importer
 
 import (
 	"context"
+	"strings"
 
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
 // inputKnown is what the input itself says, kept compact: a subject's
 // certification, an account's subject, an asset's record (apps and services
-// only: what placement needs; data, orders and members are ids in run.first).
+// only: what placement needs, without its name; data, orders and members
+// are not kept). The ids it repeats (subjects, accounts, platforms, kinds)
+// are kept once each.
 type inputKnown struct {
 	subjects map[string]bool
 	accounts map[string]string
 	assets   map[string]inputAsset
+	names    map[string]string
 }
 
 // inputAsset is an app or service of the input, as placement needs it.
@@ -29,25 +33,35 @@ func (a inputAsset) record() migration.Record {
 }
 
 func newInputKnown() *inputKnown {
-	return &inputKnown{subjects: map[string]bool{}, accounts: map[string]string{}, assets: map[string]inputAsset{}}
+	return &inputKnown{subjects: map[string]bool{}, accounts: map[string]string{}, assets: map[string]inputAsset{}, names: map[string]string{}}
+}
+
+// once is s, shared with every other use of the same id.
+func (k *inputKnown) once(s string) string {
+	if v, ok := k.names[s]; ok {
+		return v
+	}
+	s = strings.Clone(s) // not a slice of a larger decoded buffer
+	k.names[s] = s
+	return s
 }
 
 func (k *inputKnown) add(rec migration.Record) {
 	switch rec.Type {
 	case migration.RecSubject:
-		k.subjects[rec.Subject.ID] = rec.Subject.Certified
+		k.subjects[k.once(rec.Subject.ID)] = rec.Subject.Certified
 	case migration.RecAccount:
-		k.accounts[migration.SourceHolder(rec.Account.Platform, rec.Account.ID)] = rec.Account.SubjectID
-	case migration.RecApp, migration.RecService:
-		// Only what placement reads: the record's own value.
-		// (copies: a pointer into rec would keep the whole record alive)
-		if rec.Type == migration.RecApp {
-			app := rec.App
-			k.assets[rec.ID()] = inputAsset{app: &app}
-		} else {
-			svc := rec.Service
-			k.assets[rec.ID()] = inputAsset{service: &svc}
-		}
+		k.accounts[k.once(migration.SourceHolder(rec.Account.Platform, rec.Account.ID))] = k.once(rec.Account.SubjectID)
+	case migration.RecApp:
+		a := rec.App
+		app := &migration.App{ID: strings.Clone(a.ID), Platform: migration.SourcePlatform(k.once(string(a.Platform))), Kind: migration.AppKind(k.once(string(a.Kind))),
+			CreatorAccountID: k.once(a.CreatorAccountID), SubjectID: k.once(a.SubjectID), Certified: a.Certified}
+		k.assets[app.ID] = inputAsset{app: app}
+	case migration.RecService:
+		v := rec.Service
+		svc := &migration.Service{ID: strings.Clone(v.ID), Platform: migration.SourcePlatform(k.once(string(v.Platform))),
+			OwnerAccountID: k.once(v.OwnerAccountID), SubjectID: k.once(v.SubjectID), Certified: v.Certified}
+		k.assets[svc.ID] = inputAsset{service: svc}
 	}
 }
 
@@ -152,7 +166,7 @@ func (r *run) write(ctx context.Context) error {
 		}
 		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 			seq++
-			if bad != nil || !in[rec.Type] || r.existing[idOf(rec.Key())] || r.first[idOf(rec.Key())] != seq {
+			if bad != nil || !in[rec.Type] || r.existing.has(seq) || r.dups.has(seq) {
 				if bad == nil && in[rec.Type] {
 					done++
 				}
