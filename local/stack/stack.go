@@ -135,6 +135,11 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s.iam = iam.NewEnforcer(iam.Account{Region: cfn.Region, ID: cfn.AccountID}, p.roles)
 	s.serve(awsLn, s.iam.Handler(front))
 	api = apigw.New(p.routes, s.auth, front)
+	th, err := apigw.ThrottlingFromTemplate(p.tpl, p.res)
+	if err != nil {
+		return s, err
+	}
+	api.SetThrottling(th) // the stage's and routes' limits, as API Gateway applies them
 	apiHandler.set(api)
 
 	db, err := s.deploy(ctx, p)
