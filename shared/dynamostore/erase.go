@@ -213,7 +213,7 @@ func scrubItem(table string, item map[string]types.AttributeValue, match *regexp
 		key: map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
 		old: map[string]types.AttributeValue{}, set: map[string]types.AttributeValue{}}
 	for name, av := range item {
-		if own && personalKeys[name] {
+		if own && (personalKeys[name] || name == attrPersonal) {
 			p.remove = append(p.remove, name)
 			p.old[name] = av
 			continue

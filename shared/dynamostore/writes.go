@@ -23,6 +23,7 @@ func (s *Store) auditPut(ev migration.AuditEvent, ref string) (types.TransactWri
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
+	markPersonal(av) // its IP and user agent expire (retention.go)
 	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
