@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"golang.org/x/time/rate"
+	"gopkg.in/yaml.v3"
 
 	"github.com/devplatform/account-migration/local/internal/cfn"
 )
@@ -46,11 +47,20 @@ func ThrottlingFromTemplate(t *cfn.Template, r *cfn.Resolver) (Throttling, error
 	if len(apis) != 1 {
 		return th, fmt.Errorf("want one AWS::Serverless::HttpApi, found %d", len(apis))
 	}
-	v, err := r.Value(apis[0].Properties)
-	if err != nil {
-		return th, fmt.Errorf("%s: %w", apis[0].ID, err)
+	// Only the two settings are resolved: the rest of the API's properties
+	// may use what the local stack has no value for.
+	props := map[string]any{}
+	if n := apis[0].Properties; n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k == "DefaultRouteSettings" || k == "RouteSettings" {
+				v, err := r.Value(n.Content[i+1])
+				if err != nil {
+					return th, fmt.Errorf("%s %s: %w", apis[0].ID, k, err)
+				}
+				props[k] = v
+			}
+		}
 	}
-	props, _ := v.(map[string]any)
 	if d, ok := props["DefaultRouteSettings"].(map[string]any); ok {
 		l, set, err := limitOf(d)
 		if err != nil {
