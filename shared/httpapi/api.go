@@ -49,6 +49,8 @@ type API struct {
 	Log         *slog.Logger
 	// IdempotencyWait and IdempotencyLease override the defaults (tests).
 	IdempotencyWait, IdempotencyLease time.Duration
+
+	plans planCache // GET /v1/plan (plan_cache.go)
 }
 
 type request struct {
