@@ -227,7 +227,7 @@ func TestEventAndResponse(t *testing.T) {
 		"source ip":    {ev.RequestContext.HTTP.SourceIP, "127.0.0.1"},
 		"sub":          {ev.RequestContext.Authorizer.JWT.Claims["sub"], "ma-1001"},
 		"platform":     {ev.RequestContext.Authorizer.JWT.Claims["platform"], "microapp"},
-		"scope":        {ev.RequestContext.Authorizer.JWT.Claims["scope"], "a:b migration:ops"},
+		"scope":        {ev.RequestContext.Authorizer.JWT.Claims["scope"], "migration:developer a:b migration:ops"},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
