@@ -18,7 +18,8 @@ FN_CommitFunction         := commit
 FN_FinishFunction         := finish
 FN_WaitingProbeFunction   := waiting-probe
 FN_RemindersFunction      := reminders
-FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction RemindersFunction
+FN_ImportFunction         := import
+FUNCTIONS := ApiFunction ListAssetsFunction SplitBySubjectFunction RecordAgreementFunction SelectTargetFunction CommitFunction FinishFunction WaitingProbeFunction RemindersFunction ImportFunction
 
 API_PORT ?= 3000
 AWS_PORT ?= 4566

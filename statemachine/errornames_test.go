@@ -48,11 +48,19 @@ func aslErrorNames(t *testing.T) map[string][]string {
 // method: aws-lambda-go reports a returned error's type name as errorType.
 func workflowErrorTypes(t *testing.T) map[string]bool {
 	t.Helper()
-	pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join("..", "shared", "workflow"), func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	require.NoError(t, err)
 	types := map[string]bool{}
+	// shared/importer: the import workflow's steps.
+	for _, dir := range []string{"workflow", "importer"} {
+		pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join("..", "shared", dir), func(fi os.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, 0)
+		require.NoError(t, err)
+		collectErrorTypes(pkgs, types)
+	}
+	return types
+}
+
+func collectErrorTypes(pkgs map[string]*ast.Package, types map[string]bool) {
 	for _, p := range pkgs {
 		for _, f := range p.Files {
 			for _, d := range f.Decls {
@@ -70,7 +78,6 @@ func workflowErrorTypes(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	return types
 }
 
 // The name an ASL Retry or Catch matches is written twice: once in the ASL,

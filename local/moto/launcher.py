@@ -309,6 +309,7 @@ def main():
     patch_timeout_paths_read_input()
     patch_role_credentials()
     patch_tolerated_percentage_integer()
+    __import__("runpy").run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "itemreader.py"))["apply"]()  # patch 11
     strict = os.environ.get("MOTO_STRICT", "1") != "0"
     if strict:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

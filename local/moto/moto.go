@@ -32,6 +32,11 @@ var launcherPy []byte
 //go:embed strict.py
 var strictPy []byte
 
+// itemReaderPy is the launcher's patch of the Distributed Map's S3 listing.
+//
+//go:embed itemreader.py
+var itemReaderPy []byte
+
 // DefaultStartTimeout bounds how long Start waits for moto to answer. Importing
 // moto and flask takes a few seconds on a cold, busy 2-core machine.
 const DefaultStartTimeout = 90 * time.Second
@@ -104,7 +109,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("moto: write launcher: %w", err)
 	}
 	script := filepath.Join(dir, "launcher.py")
-	if err := errors.Join(os.WriteFile(script, launcherPy, 0o600), os.WriteFile(filepath.Join(dir, "strict.py"), strictPy, 0o600)); err != nil {
+	if err := errors.Join(os.WriteFile(script, launcherPy, 0o600), os.WriteFile(filepath.Join(dir, "strict.py"), strictPy, 0o600),
+		os.WriteFile(filepath.Join(dir, "itemreader.py"), itemReaderPy, 0o600)); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("moto: write launcher: %w", err)
 	}

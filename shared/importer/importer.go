@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -158,7 +159,7 @@ func Run(ctx context.Context, src Source, t Table, opt Options) (Summary, error)
 	if opt.WriteChunk <= 0 {
 		opt.WriteChunk = 500
 	}
-	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[keyID]int64{}, existing: map[keyID]bool{}, ordered: true}
+	r := &run{src: src, t: t, opt: opt, in: newInputKnown(), first: map[keyID]int64{}, ordered: true}
 	r.sum.DryRun = opt.DryRun
 	if err := r.pass1(ctx); err != nil {
 		return r.sum, err
@@ -199,17 +200,27 @@ type run struct {
 	sum   Summary
 	in    *inputKnown
 	table Resolved
-	// first is each key's first record (its sequence number): a later
-	// record with the key is refused. Keys are kept as 128-bit hashes (a
-	// collision among 10^9 keys has odds below 10^-20), so memory grows by
-	// ~50 bytes a record, never by the records themselves.
-	first    map[keyID]int64
-	existing map[keyID]bool // keys already in the table with the same content
+	// first is the sequence number of each subject, account, app and
+	// service of the input (what records refer to: the write order needs
+	// it). Keys are kept as 128-bit hashes (a collision among 10^9 keys has
+	// odds below 10^-20).
+	first map[keyID]int64
+	// keys finds the records that repeat an earlier record's key (pass 1,
+	// on disk past a bound); dups are those records, refused in pass 2.
+	keys dupFinder
+	dups seqSet
+	// existing: the records already in the table with the same content.
+	existing seqSet
 	asked    map[migration.Ref]bool
 	total    int64
 	// ordered: every record of the input comes after the input's records
 	// it refers to, so one write pass keeps parents first.
 	ordered bool
+	// part: one object of the workflow's input, whose scan refused nothing
+	// (no duplicates to skip; the input's facts come from its Index).
+	part bool
+	// lines, when set, gathers each record's key hash and line (ScanPart).
+	lines *[]byte
 }
 
 func (r *run) refuse(rec migration.Record, problem string, conflict bool) {
@@ -257,16 +268,33 @@ func (r *run) pass1(ctx context.Context) error {
 			return nil
 		}
 		k := idOf(rec.Key())
-		if _, dup := r.first[k]; dup {
-			r.refuse(rec, "duplicate id: given twice in the input", false)
-			return nil
+		if r.lines != nil {
+			// ScanPart: the workflow finds duplicates across objects.
+			*r.lines = binary.BigEndian.AppendUint32(append(*r.lines, k[:]...), uint32(rec.Line))
+		} else if err := r.keys.add(k, seq); err != nil {
+			return err
 		}
-		r.first[k] = seq
-		r.in.add(rec)
+		if _, seen := r.first[k]; !seen && isParent(rec.Type) {
+			r.first[k] = seq
+			r.in.add(rec)
+		}
 		return nil
 	})
 	r.total = seq
+	if err != nil {
+		return err
+	}
+	r.dups, err = r.keys.dups()
 	return err
+}
+
+// isParent: records other records refer to.
+func isParent(t migration.RecordType) bool {
+	switch t {
+	case migration.RecSubject, migration.RecAccount, migration.RecApp, migration.RecService:
+		return true
+	}
+	return false
 }
 
 // pass2 resolves references and judges each record against the table, a
@@ -274,21 +302,26 @@ func (r *run) pass1(ctx context.Context) error {
 func (r *run) pass2(ctx context.Context) error {
 	var seq int64
 	var chunk []migration.Record
+	var seqs []int64
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := r.checkChunk(ctx, chunk)
-		chunk = chunk[:0]
+		err := r.checkChunk(ctx, chunk, seqs)
+		chunk, seqs = chunk[:0], seqs[:0]
 		r.progress(PhaseCheck, r.total/2+seq/2)
 		return err
 	}
 	err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 		seq++
-		if bad != nil || r.first[idOf(rec.Key())] != seq || migration.CheckRecord(rec) != nil {
+		if bad != nil || migration.CheckRecord(rec) != nil {
 			return nil // refused in pass 1
 		}
-		chunk = append(chunk, rec)
+		if r.dups.has(seq) {
+			r.refuse(rec, "duplicate id: given twice in the input", false)
+			return nil
+		}
+		chunk, seqs = append(chunk, rec), append(seqs, seq)
 		if len(chunk) >= r.opt.Chunk {
 			return flush()
 		}
@@ -304,7 +337,7 @@ func (r *run) pass2(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) checkChunk(ctx context.Context, chunk []migration.Record) error {
+func (r *run) checkChunk(ctx context.Context, chunk []migration.Record, seqs []int64) error {
 	k := r.known()
 	// Assets first: a member's account is on its app's platform.
 	if err := r.resolve(ctx, chunk, k, true); err != nil {
@@ -314,13 +347,14 @@ func (r *run) checkChunk(ctx context.Context, chunk []migration.Record) error {
 		return err
 	}
 	var valid []migration.Record
-	for _, rec := range chunk {
-		r.checkOrder(rec, k)
+	var validSeqs []int64
+	for i, rec := range chunk {
+		r.checkOrder(rec, seqs[i], k)
 		if err := migration.CheckRefs(rec, k); err != nil {
 			r.refuse(rec, problem(err), false)
 			continue
 		}
-		valid = append(valid, rec)
+		valid, validSeqs = append(valid, rec), append(validSeqs, seqs[i])
 	}
 	if len(valid) == 0 {
 		return nil
@@ -338,7 +372,7 @@ func (r *run) checkChunk(ctx context.Context, chunk []migration.Record) error {
 		case Same:
 			c.Unchanged++
 			r.sum.Unchanged++
-			r.existing[idOf(rec.Key())] = true
+			r.existing.add(validSeqs[i])
 		case Forward:
 			c.Changed++
 		case Different:
@@ -400,8 +434,8 @@ func (r *run) answers(ref migration.Ref, k migration.Known) bool {
 }
 
 // checkOrder notes a record that refers to an input record given after it.
-func (r *run) checkOrder(rec migration.Record, k migration.Known) {
-	if !r.ordered {
+func (r *run) checkOrder(rec migration.Record, self int64, k migration.Known) {
+	if !r.ordered || r.part {
 		return
 	}
 	var app *migration.Item
@@ -410,7 +444,6 @@ func (r *run) checkOrder(rec migration.Record, k migration.Known) {
 			app = &it
 		}
 	}
-	self := r.first[idOf(rec.Key())]
 	for _, ref := range rec.Refs(app) {
 		key := map[string]string{"subject": "subject#", "account": "account#", "asset": "asset#"}[ref.Kind] + ref.ID
 		if seq, ok := r.first[idOf(key)]; ok && seq > self {

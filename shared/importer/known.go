@@ -152,7 +152,7 @@ func (r *run) write(ctx context.Context) error {
 		}
 		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
 			seq++
-			if bad != nil || !in[rec.Type] || r.existing[idOf(rec.Key())] || r.first[idOf(rec.Key())] != seq {
+			if bad != nil || !in[rec.Type] || r.existing.has(seq) || r.dups.has(seq) {
 				if bad == nil && in[rec.Type] {
 					done++
 				}

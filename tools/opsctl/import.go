@@ -17,21 +17,31 @@ import (
 
 // runImport loads old-platform records (docs/CONTRACT.md §4) into the
 // stack's table: a snapshot or JSON Lines, from a file, stdin ("-") or every
-// object under s3://bucket/prefix. It checks the whole input first, writes
+// object under s3://bucket/imports/prefix (through the stack's import
+// workflow; --local-read reads them here instead). It checks the whole input first, writes
 // nothing when a record is refused (each named on stderr, exit 1), and
 // prints the summary as JSON on stdout.
 func runImport(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("import")
 	dryRun := fs.Bool("dry-run", false, "check the input against the table and stop: write nothing")
+	localRead := fs.Bool("local-read", false, "s3://: read the objects from here, one process, instead of starting the stack's import workflow")
+	machine := fs.String("import-state-machine-arn", os.Getenv("IMPORT_STATE_MACHINE_ARN"), "s3://: the import workflow (the stack's ImportStateMachineArn output); env IMPORT_STATE_MACHINE_ARN; default: the one named *-import")
 	if err := fs.Parse(args); err != nil {
 		return exitError, err
 	}
 	if fs.NArg() != 1 {
-		return exitError, errors.New("usage: opsctl import [--dry-run] FILE | - | s3://bucket/prefix")
+		return exitError, errors.New("usage: opsctl import [--dry-run] [--local-read] FILE | - | s3://bucket/imports/prefix")
 	}
 	env, err := c.env(ctx)
 	if err != nil {
 		return exitError, err
+	}
+	if arg := fs.Arg(0); strings.HasPrefix(arg, "s3://") && !*localRead {
+		w, err := c.newImportWorkflow(ctx, env, arg, *machine, *dryRun)
+		if err != nil {
+			return exitError, err
+		}
+		return w.run(ctx)
 	}
 	src, cleanup, err := c.importSource(ctx, env, fs.Arg(0))
 	if err != nil {

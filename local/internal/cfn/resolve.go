@@ -82,6 +82,9 @@ func (r *Resolver) ref(name string) (string, error) {
 	if v, ok := r.params[name]; ok {
 		return v, nil
 	}
+	if id, ok := strings.CutSuffix(name, ".Alias"); ok {
+		return r.aliasArn(id)
+	}
 	res := r.t.Resource(name)
 	if res == nil {
 		return "", fmt.Errorf("!Ref %s: no such parameter or resource", name)
@@ -100,6 +103,34 @@ func (r *Resolver) ref(name string) (string, error) {
 		return r.BucketName(res)
 	}
 	return "", fmt.Errorf("!Ref %s: resource type %s has no local value", name, res.Type)
+}
+
+// aliasArn is what SAM's !Ref Function.Alias gives: the ARN of the alias
+// AutoPublishAlias (the function's own, else Globals.Function's) publishes.
+func (r *Resolver) aliasArn(id string) (string, error) {
+	res := r.t.Resource(id)
+	if res == nil || res.Type != "AWS::Serverless::Function" {
+		return "", fmt.Errorf("!Ref %s.Alias: no such AWS::Serverless::Function", id)
+	}
+	alias, err := r.Alias(res)
+	if err != nil {
+		return "", err
+	}
+	if alias == "" {
+		return "", fmt.Errorf("!Ref %s.Alias: the function has no AutoPublishAlias", id)
+	}
+	return FunctionArn(id) + ":" + alias, nil
+}
+
+// Alias is the alias AutoPublishAlias publishes for a function (its own
+// setting, else Globals.Function's), or "" when it publishes none.
+func (r *Resolver) Alias(res *Resource) (string, error) {
+	for _, src := range []*yaml.Node{res.Properties, r.t.globalsFn} {
+		if n := mapGet(src, "AutoPublishAlias"); n != nil {
+			return r.String(n)
+		}
+	}
+	return "", nil
 }
 
 func (r *Resolver) getAtt(id, attr string) (string, error) {

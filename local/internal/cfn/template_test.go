@@ -41,6 +41,21 @@ func TestProjectTemplate(t *testing.T) {
 		t.Errorf("CommitFunction timeout %d memory %d", commit.TimeoutSec, commit.MemoryMB)
 	}
 
+	// The workflow invokes each function's published alias, as SAM's
+	// !Ref Function.Alias resolves on AWS.
+	def, err := r.Definition(tpl.Resource("MigrationStateMachine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"ListAssetsFunction", "CommitFunction", "FinishFunction"} {
+		if want := `"` + FunctionArn(fn) + `:live"`; !strings.Contains(def, want) {
+			t.Errorf("definition does not invoke %s", want)
+		}
+		if strings.Contains(def, `"`+FunctionArn(fn)+`"`) {
+			t.Errorf("definition invokes %s unqualified", fn)
+		}
+	}
+
 	routes, err := r.Routes()
 	if err != nil {
 		t.Fatal(err)
@@ -93,8 +108,17 @@ Resources:
           Fn::GetAtt: [Fn, Arn]
         Wait: !Ref Wait
         Subbed: !Sub "${AWS::Region}-${Fn}"
+        Alias: !Ref Fn.Alias
+        OwnAlias: !Ref Own.Alias
+  Own:
+    Type: AWS::Serverless::Function
+    Properties:
+      AutoPublishAlias: canary
+Globals:
+  Function:
+    AutoPublishAlias: live
 `)
-	write("def.json", `{"a":"${FnArn}","b":"${LongArn}","c":${Wait},"d":"${Subbed}"}`)
+	write("def.json", `{"a":"${FnArn}","b":"${LongArn}","c":${Wait},"d":"${Subbed}","e":"${Alias}","f":"${OwnAlias}"}`)
 	tpl, err := Load(filepath.Join(dir, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +129,7 @@ Resources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"a":"arn:aws:lambda:us-east-1:123456789012:function:Fn","b":"arn:aws:lambda:us-east-1:123456789012:function:Fn","c":60,"d":"us-east-1-Fn"}`; def != want {
+	if want := `{"a":"arn:aws:lambda:us-east-1:123456789012:function:Fn","b":"arn:aws:lambda:us-east-1:123456789012:function:Fn","c":60,"d":"us-east-1-Fn","e":"arn:aws:lambda:us-east-1:123456789012:function:Fn:live","f":"arn:aws:lambda:us-east-1:123456789012:function:Own:canary"}`; def != want {
 		t.Fatalf("definition\n%s\nwant\n%s", def, want)
 	}
 	write("def.json", `{"a":"${FnArn}","b":"${Missing}"}`)
