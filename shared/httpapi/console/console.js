@@ -64,13 +64,14 @@
     } catch (e) { /* the console still works, it only forgets */ }
     return null;
   }
-  // Signing out leaves nothing of the account in the browser: the subjects,
-  // names and migration it remembered go with the token; the language stays.
+  // Signing out leaves no name of the account in the browser: the subjects
+  // and names it remembered go with the token. The language and the pointer
+  // to the account's migration (ids only, so a sign-in resumes there) stay.
   function forget() {
     try {
       for (var i = localStorage.length - 1; i >= 0; i--) {
         var k = localStorage.key(i);
-        if (k && k.indexOf('console.') === 0 && k !== 'console.lang') localStorage.removeItem(k);
+        if (k && k.indexOf('console.') === 0 && k !== 'console.lang' && k.indexOf('console.migration.') !== 0) localStorage.removeItem(k);
       }
     } catch (e) { /* storage unavailable: nothing was kept */ }
     S.names = {};
