@@ -50,7 +50,7 @@ func newForger(t *testing.T) forger {
 func aliceClaims() jwt.MapClaims {
 	now := time.Now()
 	return jwt.MapClaims{"iss": jwtlocal.Issuer, "aud": audience, "sub": "ma-1001", "platform": "microapp", "login": "alice@example.com",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		"scope": jwtlocal.DeveloperScope, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 }
 
 func (f forger) sign(t *testing.T, c jwt.MapClaims, key *rsa.PrivateKey) string {
@@ -90,7 +90,7 @@ func TestTokensTheAuthorizerRefuses(t *testing.T) {
 	require.NoError(t, err)
 	unsigned, err := jwt.NewWithClaims(jwt.SigningMethodNone, aliceClaims()).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	require.NoError(t, err)
-	bobPayload := b64([]byte(`{"iss":"` + jwtlocal.Issuer + `","aud":"` + audience + `","sub":"ma-2002","platform":"microapp","login":"bob@example.com","exp":` +
+	bobPayload := b64([]byte(`{"iss":"` + jwtlocal.Issuer + `","aud":"` + audience + `","sub":"ma-2002","platform":"microapp","login":"bob@example.com","scope":"` + jwtlocal.DeveloperScope + `","exp":` +
 		itoa(now.Add(hour).Unix()) + `}`))
 
 	// (A token without "Bearer " is accepted, as API Gateway accepts it.)

@@ -621,7 +621,7 @@ func (d *developer) commitRequest(b migration.Batch, key string) events.APIGatew
 	ev.RequestContext.RequestID = key
 	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-			Claims: map[string]string{"sub": d.acct.ref.ID, "platform": d.acct.ref.Platform, "login": d.acct.login}}}
+			Claims: map[string]string{"sub": d.acct.ref.ID, "platform": d.acct.ref.Platform, "login": d.acct.login, "scope": httpapi.DeveloperScope}}}
 	return ev
 }
 

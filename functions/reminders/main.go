@@ -1,5 +1,7 @@
-// Command reminders runs on a schedule: each batch waiting on its developer
-// gets a BatchExpiring event at the offsets before its deadline.
+// Command reminders runs on an hourly schedule: each batch waiting on its
+// developer gets a BatchExpiring event at the offsets before its deadline,
+// and the audit trail's IPs and user agents past their retention period are
+// removed (shared/retention).
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 
 	"github.com/devplatform/account-migration/shared/eventbus"
 	"github.com/devplatform/account-migration/shared/lambdaenv"
+	"github.com/devplatform/account-migration/shared/retention"
 	"github.com/devplatform/account-migration/shared/waiting"
 )
 
@@ -20,7 +23,15 @@ func main() {
 		slog.Error("init failed", "error", err)
 		os.Exit(1)
 	}
+	period, err := retention.PeriodFromEnv(os.Getenv("PERSONAL_DATA_RETENTION_DAYS"))
+	if err != nil {
+		slog.Error("init failed", "error", err)
+		os.Exit(1)
+	}
 	env.Migrator.Events = eventbus.FromEnv(env.AWS)
-	r := waiting.Reminder{Store: env.Store, Migrator: env.Migrator, Offsets: offsets, Log: env.Log}
-	lambda.Start(r.Handle)
+	h := retention.Hourly{
+		Reminders: waiting.Reminder{Store: env.Store, Migrator: env.Migrator, Offsets: offsets, Log: env.Log},
+		Retention: retention.Job{Store: env.Store, Period: period, Log: env.Log},
+	}
+	lambda.Start(h.Handle)
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,9 +114,24 @@ func (a *Authority) now() time.Time {
 	return time.Now()
 }
 
+// DeveloperScope is the scope the developer routes need (template.yaml's
+// AuthorizationScopes, checked again by shared/httpapi): the platform's
+// identity provider grants it to developers' sign-ins.
+const DeveloperScope = "migration:developer"
+
 // Mint signs a token for an old-platform account, with the claims the API
-// reads (docs/CONTRACT.md §2): sub, platform, login and, if any, scope.
+// reads (docs/CONTRACT.md §2): sub, platform, login and scope, which holds
+// the developer scope (a developer's sign-in) and any scopes given.
 func (a *Authority) Mint(platform, accountID, login string, scopes ...string) (string, error) {
+	if platform != "" && accountID != "" && !slices.Contains(scopes, DeveloperScope) {
+		scopes = append([]string{DeveloperScope}, scopes...)
+	}
+	return a.MintExact(platform, accountID, login, scopes...)
+}
+
+// MintExact signs a token with exactly these scopes (none: no scope claim),
+// as a token from another client of the same issuer would come.
+func (a *Authority) MintExact(platform, accountID, login string, scopes ...string) (string, error) {
 	now := a.now()
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {

@@ -54,14 +54,19 @@ func TestMintVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Claims["sub"] != "ma-1001" || v.Claims["platform"] != "microapp" || v.Claims["login"] != "alice@example.com" || len(v.Scopes) != 2 || v.Claims["jti"] == "" {
+	if v.Claims["sub"] != "ma-1001" || v.Claims["platform"] != "microapp" || v.Claims["login"] != "alice@example.com" || len(v.Scopes) != 3 || v.Scopes[0] != DeveloperScope || v.Claims["jti"] == "" {
 		t.Fatalf("claims %v scopes %v", v.Claims, v.Scopes)
 	}
 	later := &Authority{Key: k, Issuer: Issuer, Audience: "account-migration", Now: func() time.Time { return time.Now().Add(TokenTTL + time.Minute) }}
 	if _, err := later.Verify(tok); err == nil {
 		t.Fatal("token valid after its TTL")
 	}
-	noScope, _ := a.Mint("microapp", "ma-1001", "alice@example.com")
+	dev, _ := a.Mint("microapp", "ma-1001", "alice@example.com")
+	v, _ = a.Verify(dev)
+	if v.Claims["scope"] != DeveloperScope {
+		t.Fatalf("a developer's token has the developer scope: %v", v.Claims["scope"])
+	}
+	noScope, _ := a.MintExact("microapp", "ma-1001", "alice@example.com")
 	v, _ = a.Verify(noScope)
 	if _, ok := v.Claims["scope"]; ok {
 		t.Fatal("scope claim present without scopes")

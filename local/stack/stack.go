@@ -152,6 +152,11 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s.awsHandler.set(s.iam.Handler(front))
 	s.serve(awsLn, s.awsHandler)
 	api = apigw.New(p.routes, s.auth, front)
+	th, err := apigw.ThrottlingFromTemplate(p.tpl, p.res)
+	if err != nil {
+		return s, err
+	}
+	api.SetThrottling(th) // the stage's and routes' limits, as API Gateway applies them
 	apiHandler.set(api)
 
 	db, err := s.deploy(ctx, p)

@@ -1,6 +1,7 @@
 package dynamostore_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestAuditTrailInWriteOrderWhateverTheClocks(t *testing.T) {
 	_, err = e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
 	require.NoError(t, err)
 	e.m.Now = func() time.Time { return base.Add(-time.Minute) } // a slow one, last
-	_, err = e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
+	_, err = e.m.ViewAgreementIn(e.ctx, alice, migration.LangEN, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
 	require.NoError(t, err)
 
 	evs, _, err := e.store.AuditTrail(e.ctx, alice, "", 100)
@@ -53,7 +54,10 @@ func TestAuditTrailConcurrentWritersLoseNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "writer"})
+			// Views of distinct texts: a view is recorded once per text.
+			a := migration.Agreement{Version: fmt.Sprintf("v-%d", i), SHA256: fmt.Sprintf("%064d", i)}
+			errs[i] = e.store.RecordView(e.ctx, alice, a, migration.AuditEvent{At: migration.SortableTime(time.Now().UTC().Format(time.RFC3339Nano)),
+				Event: migration.EventAgreementViewed, Account: alice.String(), Actor: alice.String(), Detail: map[string]any{"version": a.Version}})
 		}()
 	}
 	wg.Wait()

@@ -62,7 +62,7 @@ type call struct {
 
 func asAlice(route, path, body, key string, params ...string) call {
 	c := call{route: route, path: path, body: body, key: key, params: map[string]string{},
-		claims: map[string]string{"sub": alice.ID, "platform": alice.Platform, "login": "alice@example.com"}}
+		claims: map[string]string{"sub": alice.ID, "platform": alice.Platform, "login": "alice@example.com", "scope": httpapi.DeveloperScope}}
 	for i := 0; i+1 < len(params); i += 2 {
 		c.params[params[i]] = params[i+1]
 	}

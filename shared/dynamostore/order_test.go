@@ -24,7 +24,7 @@ func TestAuditTrailInTimeOrderWithinASecond(t *testing.T) {
 	_, err = e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
 	require.NoError(t, err)
 	clock = base.Add(time.Second)
-	_, err = e.m.ViewAgreement(e.ctx, alice, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
+	_, err = e.m.ViewAgreementIn(e.ctx, alice, migration.LangEN, migration.RequestMeta{SourceIP: "203.0.113.9", UserAgent: "test"})
 	require.NoError(t, err)
 
 	evs, _, err := e.store.AuditTrail(e.ctx, alice, "", 100)

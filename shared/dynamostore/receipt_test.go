@@ -123,7 +123,7 @@ func TestReceiptListsWhatMovedWithTheAuditedHash(t *testing.T) {
 
 	// Someone else's batch is not found; a forged cursor is bad input.
 	other := receiptCall(b, nil)
-	other.claims = map[string]string{"sub": "ma-2", "platform": "microapp", "login": "bob@example.com"}
+	other.claims = map[string]string{"sub": "ma-2", "platform": "microapp", "login": "bob@example.com", "scope": "migration:developer"}
 	res = other.do(t, api)
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, res.Body)
 	res = receiptCall(b, map[string]string{"cursor": "bm9wZQ"}).do(t, api)

@@ -23,6 +23,7 @@ func (s *Store) auditPut(ev migration.AuditEvent, ref string) (types.TransactWri
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
+	markPersonal(av) // its IP and user agent expire (retention.go)
 	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -218,7 +219,10 @@ func (s *Store) EndMigration(ctx context.Context, src migration.AccountRef, migr
 	return cancelled(err, "ending the migration")
 }
 
-// RecordView records that the account viewed the agreement (rule 6).
+// RecordView records that the account viewed the agreement (rule 6), once
+// per account and text (version and its hash): the view's record is put only
+// where none is, and a view already recorded writes nothing, audit included,
+// however often the text is read.
 func (s *Store) RecordView(ctx context.Context, src migration.AccountRef, a migration.Agreement, ev migration.AuditEvent) error {
 	av, err := record(struct {
 		Version  string `dynamodbav:"version"`
@@ -232,9 +236,15 @@ func (s *Store) RecordView(ctx context.Context, src migration.AccountRef, a migr
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: av}}, audit})
-	if err != nil && isAllConditionFailed(err) {
-		return nil // a resent write that had applied: the view is recorded
+	once, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return err
+	}
+	view := types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: once.Condition(),
+		ExpressionAttributeNames: once.Names(), ExpressionAttributeValues: once.Values()}}
+	err = s.transact(ctx, []types.TransactWriteItem{view, audit})
+	if conditionFailures(err)[0] {
+		return nil // viewed before (or a resent write that had applied): the view is recorded
 	}
 	return err
 }

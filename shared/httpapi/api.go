@@ -31,6 +31,11 @@ const MaxBodyBytes = 1 << 20
 // OpsScope is the scope ops routes need.
 const OpsScope = "migration:ops"
 
+// DeveloperScope is the scope every developer route needs (the authorizer
+// checks it too): a token of the same audience issued for another purpose
+// does not act on a developer's migration.
+const DeveloperScope = "migration:developer"
+
 // OpsReader is what the ops routes read besides the use cases.
 type OpsReader interface {
 	LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error)
@@ -44,6 +49,8 @@ type API struct {
 	Log         *slog.Logger
 	// IdempotencyWait and IdempotencyLease override the defaults (tests).
 	IdempotencyWait, IdempotencyLease time.Duration
+
+	plans planCache // GET /v1/plan (plan_cache.go)
 }
 
 type request struct {
@@ -250,6 +257,9 @@ func (a *API) authenticate(r *request, rt route) error {
 	}
 	if !migration.ValidID(ref.ID) {
 		return migration.Errorf(codeUnauthorized, "the token does not name an old-platform account")
+	}
+	if !contains(scopes, DeveloperScope) {
+		return migration.Errorf(codeForbidden, "this route needs the %s scope", DeveloperScope)
 	}
 	r.caller = ref
 	return nil

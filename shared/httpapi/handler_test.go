@@ -32,7 +32,7 @@ func claims(sub, platform, scope string) *events.APIGatewayV2HTTPRequestContextA
 }
 
 func alice() *events.APIGatewayV2HTTPRequestContextAuthorizerDescription {
-	return claims("ma-1001", "microapp", "")
+	return claims("ma-1001", "microapp", DeveloperScope)
 }
 
 type reqOpt func(ev *events.APIGatewayV2HTTPRequest)
@@ -113,6 +113,8 @@ func TestHandleRefusesBeforeAnyStore(t *testing.T) {
 		{"no_claims", event("GET /v1/assets", "/v1/assets"), http.StatusUnauthorized, "UNAUTHORIZED"},
 		{"jwt_without_claims", event("GET /v1/plan", "/v1/plan", withAuth(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{}})), http.StatusUnauthorized, "UNAUTHORIZED"},
+		{"developer_route_without_developer_scope", event("GET /v1/assets", "/v1/assets", withAuth(claims("ma-1001", "microapp", "openid migration:developerx"))), http.StatusForbidden, "FORBIDDEN"},
+		{"developer_route_with_ops_scope_only", event("GET /v1/plan", "/v1/plan", withAuth(claims("ma-1001", "microapp", OpsScope))), http.StatusForbidden, "FORBIDDEN"},
 		{"claims_platform_evil", event("GET /v1/assets", "/v1/assets", withAuth(claims("ma-1001", "evil", ""))), http.StatusUnauthorized, "UNAUTHORIZED"},
 		{"claims_target_platform", event("GET /v1/assets", "/v1/assets", withAuth(claims("dev-1", "developer", ""))), http.StatusUnauthorized, "UNAUTHORIZED"},
 		{"claims_without_sub", event("GET /v1/assets", "/v1/assets", withAuth(claims("", "microapp", ""))), http.StatusUnauthorized, "UNAUTHORIZED"},

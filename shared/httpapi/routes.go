@@ -177,7 +177,7 @@ type planBatchView struct {
 }
 
 func (a *API) plan(ctx context.Context, r *request) (int, any, error) {
-	p, err := a.Migrator.Plan(ctx, r.caller)
+	p, err := a.cachedPlan(ctx, r.caller)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -130,6 +130,11 @@ func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition
 		BatchKey: b.BatchKey, From: b.State, To: next, Agreement: t.Agreement, Target: t.Target}
 	if t.Agreement != nil {
 		t.Audit.Actor = t.Agreement.AcceptedBy
+		// Where the acceptance came from is kept in its audit record only,
+		// for the retention period (docs/PRIVACY.md); the batch keeps the fact.
+		kept := *t.Agreement
+		kept.SourceIP, kept.UserAgent = "", ""
+		t.Agreement = &kept
 	}
 	if step == StepAgreement && t.Target != nil {
 		// Ops input that names the target too: both steps in one write, each

@@ -165,7 +165,7 @@ func (p Plan) Select(keys []string) ([]PlannedBatch, error) {
 	for _, k := range keys {
 		b, ok := byKey[k]
 		if !ok {
-			return nil, Errorf(CodeUnknownBatch, "batch %q is not in this account's plan", k)
+			return nil, Errorf(CodeUnknownBatch, "batch %q is not in this account's plan", Echo(k))
 		}
 		if !seen[k] {
 			seen[k] = true

@@ -145,7 +145,7 @@ func (o *OpsInstructions) validate(plan Plan, batchKeys []string) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(o.Targets)) {
 		if plan.Eligible && !keys[k] {
-			return Errorf(CodeUnknownBatch, "targets names batch %q, which is not in this account's plan", k)
+			return Errorf(CodeUnknownBatch, "targets names batch %q, which is not in this account's plan", Echo(k))
 		}
 		if err := o.Targets[k].Validate(); err != nil {
 			return err

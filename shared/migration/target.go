@@ -62,8 +62,8 @@ func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Tra
 	}
 	if t.Mode == TargetModeExisting {
 		acct, err := s.Store.TargetAccount(ctx, b.TargetPlatform, t.AccountID)
-		if IsCode(err, CodeNotFound) {
-			return Transition{}, Errorf(CodeTargetNotEligible, "account %s is not one of your accounts on %s", t.AccountID, b.TargetPlatform)
+		if IsCode(err, CodeNotFound) || (err == nil && acct.Login != b.Login) {
+			return Transition{}, notYourTarget(b.TargetPlatform)
 		} else if err != nil {
 			return Transition{}, err
 		}
@@ -114,4 +114,12 @@ func (s *Migrator) refuseOpsTarget(ctx context.Context, b Batch, m Migration, t 
 		return s.Store.Batch(ctx, b.MigrationID, b.BatchID) // the developer chose meanwhile
 	}
 	return nb, err
+}
+
+// notYourTarget is the one answer for an account id that does not exist and
+// one of another login: the same code and the same words, naming neither the
+// id nor anything of the account, so the answer tells nobody whether an id
+// exists or how another login's account stands.
+func notYourTarget(p TargetPlatform) error {
+	return Errorf(CodeTargetNotEligible, "that account is not one of your accounts on %s", p)
 }

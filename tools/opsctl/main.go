@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"resume":     {"finish a migration whose workflow stopped: move COMMITTING batches, optionally close waiting ones", runResume},
 	"audit":      {"an account's audit trail as JSON lines", runAudit},
 	"reconcile":  {"check the table's invariants; exits 1 on any violation", runReconcile},
+	"erase":      {"erase one developer's personal data on request (--account, --reason; --dry-run): logins pseudonymised, IPs and user agents removed, what moved stays verifiable", runErase},
 	"import":     {"import old-platform records (snapshot or JSON Lines; FILE, - or s3://bucket/prefix): checked whole first, only what is new is added", runImport},
 }
 

@@ -35,7 +35,7 @@ func TestCompletionListsCommandsAndTheirFlags(t *testing.T) {
 		var out, errOut bytes.Buffer
 		require.Equal(t, exitOK, run(context.Background(), []string{"completion", shell}, &out, &errOut), errOut.String())
 		s := out.String()
-		assert.Contains(t, s, `compgen -W "audit bulk-start completion help import reconcile redrive resume show stuck waiting"`)
+		assert.Contains(t, s, `compgen -W "audit bulk-start completion erase help import reconcile redrive resume show stuck waiting"`)
 		assert.Regexp(t, `bulk-start\) flags="[^"]*--dry-run[^"]*--retry-from`, s)
 		assert.Regexp(t, `resume\) flags="[^"]*--close-waiting[^"]*--dry-run`, s)
 		assert.Contains(t, s, "complete -o default -F _opsctl opsctl")

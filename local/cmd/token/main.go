@@ -1,4 +1,5 @@
-// Command token prints a bearer token the local stack's API accepts
+// Command token prints a bearer token the local stack's API accepts, with
+// the developer scope the developer routes need
 // (`make token ACCOUNT=<platform>:<accountId> [SCOPE=migration:ops]`). It
 // signs with the same key file, issuer and audience as the stack.
 package main

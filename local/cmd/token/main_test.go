@@ -31,13 +31,16 @@ func TestTokenVerifiesWithStackAuthority(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Claims["login"] != "carol@example.com" || v.Claims["sub"] != "dl-3003" || len(v.Scopes) != 1 {
+	if v.Claims["login"] != "carol@example.com" || v.Claims["sub"] != "dl-3003" || len(v.Scopes) != 2 || v.Scopes[0] != jwtlocal.DeveloperScope {
 		t.Fatalf("claims %v", v.Claims)
 	}
 	tok, _ = mint("third_party:tp-9", "", "", dir, "")
 	v, _ = (&jwtlocal.Authority{Key: key, Issuer: jwtlocal.Issuer, Audience: "account-migration"}).Verify(tok)
 	if v.Claims["login"] != "tp-9@example.com" {
 		t.Fatalf("default login %v", v.Claims["login"])
+	}
+	if v.Claims["scope"] != jwtlocal.DeveloperScope {
+		t.Fatalf("a developer's token carries the developer scope: %v", v.Claims["scope"])
 	}
 	if _, err := mint("nocolon", "", "", dir, ""); err == nil {
 		t.Fatal("bad -account accepted")

@@ -44,6 +44,7 @@ type Server struct {
 	invoker Invoker
 	ready   atomic.Bool
 	dev     atomic.Pointer[[]DevAccount] // the console's development sign-in (devsignin.go)
+	limits  atomic.Pointer[limiter]      // the stage's throttling (throttle.go)
 }
 
 // New serves routes, verifying tokens with auth and invoking through inv.
@@ -69,6 +70,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, params := s.routes.find(r.Method, r.URL.EscapedPath())
 	if rt == nil {
 		writeError(w, http.StatusNotFound, codeRouteNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), requestID)
+		return
+	}
+	// Throttling comes before the authorizer, as in API Gateway.
+	if l := s.limits.Load(); l != nil && !l.allow(throttleKey(rt)) {
+		writeThrottled(w)
 		return
 	}
 

@@ -112,6 +112,7 @@ func TestJWT(t *testing.T) {
 		return jwt.MapClaims{
 			"iss": auth.Issuer, "aud": auth.Audience, "sub": "ma-1001", "platform": "microapp",
 			"login": "alice@example.com", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"scope": jwtlocal.DeveloperScope,
 		}
 	}
 	with := func(k string, v any) jwt.MapClaims {
@@ -143,6 +144,7 @@ func TestJWT(t *testing.T) {
 		{"valid", "/v1/plan", sign(t, jwt.SigningMethodRS256, auth.Key, base()), 200, ""},
 		{"no token", "/v1/plan", "", 401, "UNAUTHORIZED"},
 		{"garbage", "/v1/plan", "not.a.jwt", 401, "UNAUTHORIZED"},
+		{"no developer scope", "/v1/plan", sign(t, jwt.SigningMethodRS256, auth.Key, with("scope", nil)), 403, "FORBIDDEN"},
 		{"expired", "/v1/plan", sign(t, jwt.SigningMethodRS256, auth.Key, with("exp", now.Add(-time.Minute).Unix())), 401, "UNAUTHORIZED"},
 		{"no exp", "/v1/plan", sign(t, jwt.SigningMethodRS256, auth.Key, with("exp", nil)), 401, "UNAUTHORIZED"},
 		{"nbf in the future", "/v1/plan", sign(t, jwt.SigningMethodRS256, auth.Key, with("nbf", now.Add(time.Minute).Unix())), 401, "UNAUTHORIZED"},
@@ -227,7 +229,7 @@ func TestEventAndResponse(t *testing.T) {
 		"source ip":    {ev.RequestContext.HTTP.SourceIP, "127.0.0.1"},
 		"sub":          {ev.RequestContext.Authorizer.JWT.Claims["sub"], "ma-1001"},
 		"platform":     {ev.RequestContext.Authorizer.JWT.Claims["platform"], "microapp"},
-		"scope":        {ev.RequestContext.Authorizer.JWT.Claims["scope"], "a:b migration:ops"},
+		"scope":        {ev.RequestContext.Authorizer.JWT.Claims["scope"], "migration:developer a:b migration:ops"},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {

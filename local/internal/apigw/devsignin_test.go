@@ -11,6 +11,7 @@ import (
 
 	"github.com/devplatform/account-migration/local/demo"
 	"github.com/devplatform/account-migration/local/internal/cfn"
+	"github.com/devplatform/account-migration/local/jwtlocal"
 )
 
 // TestDevSignInNeverDeploys: the console's development sign-in mints tokens
@@ -87,7 +88,7 @@ func TestDevSignIn(t *testing.T) {
 		t.Fatalf("token: %d %v", status, out)
 	}
 	v, err := auth.Verify(tok)
-	if err != nil || v.Claims["sub"] != "ma-1001" || v.Claims["login"] != "alice@example.com" || v.Claims["scope"] != nil {
+	if err != nil || v.Claims["sub"] != "ma-1001" || v.Claims["login"] != "alice@example.com" || v.Claims["scope"] != jwtlocal.DeveloperScope {
 		t.Fatalf("minted token: %v %v", v, err)
 	}
 	// The minted token passes the authorizer like any other.

@@ -64,6 +64,18 @@
     } catch (e) { /* the console still works, it only forgets */ }
     return null;
   }
+  // Signing out leaves no name of the account in the browser: the subjects
+  // and names it remembered go with the token. The language and the pointer
+  // to the account's migration (ids only, so a sign-in resumes there) stay.
+  function forget() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var k = localStorage.key(i);
+        if (k && k.indexOf('console.') === 0 && k !== 'console.lang' && k.indexOf('console.migration.') !== 0) localStorage.removeItem(k);
+      }
+    } catch (e) { /* storage unavailable: nothing was kept */ }
+    S.names = {};
+  }
   function migKey() { return 'console.migration.' + S.claims.platform + ':' + S.claims.sub; }
   // Subjects seen in the plan, remembered: once a batch has moved, the plan no
   // longer lists it, but every screen still names its subject.
@@ -309,6 +321,7 @@
     S.token = S.claims = S.migId = null;
     S.reason = reason || null;
     store('session', 'console.token', null);
+    forget();
     renderWho();
     go('signin', null, true);
   }
