@@ -153,7 +153,7 @@ func TestPrivacyAndLimitsOnTheLocalStack(t *testing.T) {
 
 		dry, err := opsctl(s, "erase", "--account", "microapp:ma-6001", "--reason", "PRIV-7", "--dry-run")
 		require.NoError(t, err, dry)
-		assert.Contains(t, dry, `"dryRun": true`)
+		assert.Contains(t, dry, `"dryRun":true`)
 		assert.Equal(t, rows, tableRows(t, s), "a dry run changes nothing")
 
 		out, err := opsctl(s, "erase", "--account", "microapp:ma-6001", "--reason", "PRIV-7")

@@ -17,7 +17,7 @@ import (
 
 func runErase(ctx context.Context, c *cli, args []string) (int, error) {
 	fs := c.flags("erase")
-	reason := fs.String("reason", "", "the erasure request's ticket (required; recorded in the audit trail)")
+	reason := fs.String("reason", "", "the erasure request's ticket, recorded in the audit trail")
 	dryRun := fs.Bool("dry-run", false, "list what would change, change nothing")
 	ref, env, err := c.forAccount(ctx, fs, args)
 	if err != nil {
@@ -44,7 +44,7 @@ func runErase(ctx context.Context, c *cli, args []string) (int, error) {
 	} else if err != nil {
 		return exitError, err
 	}
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	return exitOK, enc.Encode(rep)
+	// One JSON line, as every JSON-writing command prints (--output text
+	// turns it into key=value).
+	return exitOK, json.NewEncoder(c.stdout).Encode(rep)
 }

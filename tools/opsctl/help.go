@@ -81,6 +81,15 @@ var commandHelps = map[string]commandHelp{
 		required: []string{"account"},
 		output:   writesJSON,
 	},
+	"erase": {
+		args: "--account <platform>:<accountId> --reason <ticket> [flags]",
+		about: "Erases one developer's personal data on request (docs/PRIVACY.md): the login, of every account that has it, becomes one pseudonym in both tables; " +
+			"IPs and user agents are removed; ids, states, what moved where and receipt hashes stay. Audited as PERSONAL_DATA_ERASED with the ticket and the caller's identity. " +
+			"Needs the privileged ops role. Exit 1, nothing changed, while a migration of the account is in progress or when there is no such account.",
+		examples: []string{"opsctl erase --account microapp:ma-1001 --reason PRIV-1234 --dry-run", "opsctl erase --account microapp:ma-1001 --reason PRIV-1234"},
+		required: []string{"account", "reason"},
+		output:   writesJSON,
+	},
 	"reconcile": {
 		args:     "[flags]",
 		about:    "Reads the whole table and checks its invariants (every item held once, progress counters, quotas, audit events). Exit 1 on any violation.",
