@@ -163,6 +163,24 @@ func TestTemplatePersonalData(t *testing.T) {
 		assert.True(t, groups[fn], "%s's log group /aws/lambda/${%s} is declared with a retention", fn, fn)
 	}
 
+	// The import bucket holds the old platforms' logins: every prefix expires,
+	// and replaced versions too (docs/PRIVACY.md's periods).
+	imports := get(get(res, "ImportBucket"), "Properties")
+	expires := map[string]string{}
+	for _, r := range items(get(get(imports, "LifecycleConfiguration"), "Rules")) {
+		if scalarOf(get(r, "Status")) != "Enabled" {
+			continue
+		}
+		if d := get(r, "ExpirationInDays"); d != nil {
+			expires[scalarOf(get(r, "Prefix"))] = d.Value
+		}
+		if d := get(get(r, "NoncurrentVersionExpiration"), "NoncurrentDays"); d != nil {
+			expires["(old versions)"] = d.Value
+		}
+	}
+	assert.Equal(t, map[string]string{"imports/": "30", "runs/": "90", "(old versions)": "30"}, expires,
+		"the import bucket keeps what PRIVACY.md says, no longer")
+
 	rem := get(get(res, "RemindersFunction"), "Properties")
 	env := get(get(rem, "Environment"), "Variables")
 	days := get(env, "PERSONAL_DATA_RETENTION_DAYS")
