@@ -316,3 +316,39 @@ func TestTemplateHardening(t *testing.T) {
 		assert.True(t, found, "%s notifies AlarmTopicArn", id)
 	}
 }
+
+// The bucket owner check: every grant of the bulk machine on the cohort
+// bucket holds only while the bucket is this account's, and the local IAM
+// evaluates the condition (a bucket of another owner is refused).
+func TestTemplateCohortBucketOwnerCondition(t *testing.T) {
+	tpl, err := cfn.Load("../../template.yaml")
+	require.NoError(t, err)
+	params, err := tpl.ParameterValues(nil)
+	require.NoError(t, err)
+	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
+	require.NoError(t, err)
+	var bulk iam.Role
+	for _, r := range rs {
+		if r.Name == "BulkMigrationStateMachine" {
+			bulk = r
+		}
+	}
+	require.NotEmpty(t, bulk.Policies, "the bulk machine's role")
+	s3Grants, cohort := 0, ""
+	for _, p := range bulk.Policies {
+		for _, st := range p.Statements {
+			for _, a := range st.Action {
+				if a == "s3:GetObject" && len(st.Resource) == 1 {
+					cohort = strings.TrimSuffix(st.Resource[0], "*") + "c.csv"
+				}
+				if strings.HasPrefix(a, "s3:") {
+					s3Grants++
+					assert.Equal(t, []string{cfn.AccountID}, st.ResourceAccounts, "%s: %s only on this account's bucket", p.Name, a)
+				}
+			}
+		}
+	}
+	assert.Positive(t, s3Grants)
+	require.Contains(t, cohort, "/cohorts/c.csv")
+	assert.Equal(t, iam.Allowed, iam.Evaluate(bulk.Policies, "s3:GetObject", cohort), "its own bucket is read")
+}

@@ -50,10 +50,25 @@ func TestEvaluateAllowDenyAndWildcards(t *testing.T) {
 	assert.Equal(t, ImplicitDeny, Evaluate(named, "states:SendTaskSuccess", "*"))
 }
 
+// The bucket owner check: a grant conditioned on the resource's account
+// allows the local account's buckets and tables, never another account's.
+func TestResourceAccountCondition(t *testing.T) {
+	owned := []Policy{policy(t, `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/cohorts/*",`+
+		`"Condition":{"StringEquals":{"s3:ResourceAccount":"123456789012"}}}]}`)}
+	assert.Equal(t, Allowed, Evaluate(owned, "s3:GetObject", "arn:aws:s3:::b/cohorts/x.csv"), "the local account owns its buckets")
+	other := []Policy{policy(t, `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/cohorts/*",`+
+		`"Condition":{"StringEquals":{"s3:ResourceAccount":"999999999999"}}}]}`)}
+	assert.Equal(t, ImplicitDeny, Evaluate(other, "s3:GetObject", "arn:aws:s3:::b/cohorts/x.csv"), "a bucket of another owner")
+	table := []Policy{policy(t, `{"Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*",`+
+		`"Condition":{"StringEquals":{"aws:ResourceAccount":["999999999999"]}}}]}`)}
+	assert.Equal(t, ImplicitDeny, Evaluate(table, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/T"), "the ARN's account decides")
+}
+
 func TestParsePolicyRefusesWhatItCannotJudge(t *testing.T) {
 	for _, doc := range []string{
 		`{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`,
 		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"s3:ResourceAccount":"1*"}}}]}`,
 		`{"Statement":[{"Effect":"Permit","Action":"s3:GetObject","Resource":"*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Resource":"*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}`,

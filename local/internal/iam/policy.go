@@ -5,9 +5,11 @@
 //
 // The evaluation is written by hand: no maintained Go library evaluates IAM
 // identity policies. It covers what the template's policies use (Allow and
-// Deny, Action/NotAction, Resource/NotResource with * and ? wildcards) and
-// refuses at load time what it does not evaluate (Condition, Principal), so a
-// policy it cannot judge never passes silently.
+// Deny, Action/NotAction, Resource/NotResource with * and ? wildcards, and the
+// one condition the template uses: StringEquals on s3:ResourceAccount or
+// aws:ResourceAccount, the owner check of a bucket) and refuses at load time
+// what it does not evaluate (any other Condition, Principal), so a policy it
+// cannot judge never passes silently.
 package iam
 
 import (
@@ -17,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/devplatform/account-migration/local/internal/cfn"
 )
 
 // Policy is one identity policy document.
@@ -32,6 +36,10 @@ type Statement struct {
 	NotAction   []string
 	Resource    []string
 	NotResource []string
+	// ResourceAccounts, when set, is the statement's condition: the resource
+	// must belong to one of these accounts (StringEquals on
+	// s3:ResourceAccount or aws:ResourceAccount).
+	ResourceAccounts []string
 }
 
 // stringList is IAM's "a string or a list of strings".
@@ -83,8 +91,12 @@ func ParsePolicy(name string, doc []byte) (Policy, error) {
 		if s.Effect != "Allow" && s.Effect != "Deny" {
 			errs = append(errs, fmt.Errorf("Effect %q", s.Effect))
 		}
-		if s.Condition != nil || s.Principal != nil || s.NotPrincipal != nil {
-			errs = append(errs, errors.New("Condition and Principal are not evaluated locally"))
+		if s.Principal != nil || s.NotPrincipal != nil {
+			errs = append(errs, errors.New("Principal is not evaluated locally"))
+		}
+		accounts, err := resourceAccounts(s.Condition)
+		if err != nil {
+			errs = append(errs, err)
 		}
 		if (len(s.Action) == 0) == (len(s.NotAction) == 0) {
 			errs = append(errs, errors.New("want exactly one of Action and NotAction"))
@@ -97,7 +109,7 @@ func ParsePolicy(name string, doc []byte) (Policy, error) {
 		}
 		p.Statements = append(p.Statements, Statement{
 			Effect: s.Effect, Action: s.Action, NotAction: s.NotAction,
-			Resource: s.Resource, NotResource: s.NotResource,
+			Resource: s.Resource, NotResource: s.NotResource, ResourceAccounts: accounts,
 		})
 	}
 	return p, nil
@@ -139,7 +151,43 @@ func (s Statement) matches(action, resource string) bool {
 	if len(s.NotResource) > 0 {
 		resourceOK = !anyMatch(s.NotResource, resource, false)
 	}
-	return actionOK && resourceOK
+	return actionOK && resourceOK && (s.ResourceAccounts == nil || anyMatch(s.ResourceAccounts, accountOf(resource), false))
+}
+
+// resourceAccounts reads the one Condition evaluated locally: StringEquals on
+// s3:ResourceAccount or aws:ResourceAccount. Nil without a condition; any
+// other operator or key is an error.
+func resourceAccounts(cond json.RawMessage) ([]string, error) {
+	if cond == nil {
+		return nil, nil
+	}
+	var c map[string]map[string]stringList
+	if err := json.Unmarshal(cond, &c); err != nil {
+		return nil, fmt.Errorf("Condition: %w", err)
+	}
+	var accounts []string
+	for op, keys := range c {
+		for key, values := range keys {
+			if op != "StringEquals" || (key != "s3:ResourceAccount" && key != "aws:ResourceAccount") {
+				return nil, fmt.Errorf("Condition %s %s is not evaluated locally (only StringEquals on s3:ResourceAccount or aws:ResourceAccount)", op, key)
+			}
+			accounts = append(accounts, values...)
+		}
+	}
+	if len(accounts) == 0 {
+		return nil, errors.New("Condition with no account")
+	}
+	return accounts, nil
+}
+
+// accountOf is the account a resource belongs to: the ARN's account field,
+// or for an S3 ARN (which has none) the local stack's one account, which
+// owns every bucket it creates.
+func accountOf(arn string) string {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 && parts[4] != "" {
+		return parts[4]
+	}
+	return cfn.AccountID
 }
 
 func anyMatch(patterns []string, value string, foldCase bool) bool {
