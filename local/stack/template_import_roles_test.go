@@ -15,16 +15,7 @@ import (
 // never changes the audit trail); the machine lists the input and invokes
 // only the import function.
 func TestTemplateImportRolesAsCut(t *testing.T) {
-	tpl, err := cfn.Load("../../template.yaml")
-	require.NoError(t, err)
-	params, err := tpl.ParameterValues(nil)
-	require.NoError(t, err)
-	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
-	require.NoError(t, err)
-	byName := map[string]iam.Role{}
-	for _, r := range rs {
-		byName[r.Name] = r
-	}
+	byName := templateRoles(t)
 	const (
 		data    = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
 		audit   = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"

@@ -201,18 +201,7 @@ func TestTemplatePersonalData(t *testing.T) {
 	}
 	assert.Equal(t, []string{"personal:HASH", "at:RANGE"}, keys)
 
-	tpl, err := cfn.Load("../../template.yaml")
-	require.NoError(t, err)
-	params, err := tpl.ParameterValues(nil)
-	require.NoError(t, err)
-	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
-	require.NoError(t, err)
-	var reminders iam.Role
-	for _, r := range rs {
-		if r.Name == "RemindersFunction" {
-			reminders = r
-		}
-	}
+	reminders := templateRoles(t)["RemindersFunction"]
 	require.NotEmpty(t, reminders.Policies)
 	const auditArn = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
 	allowed := func(action, resource string) bool {
@@ -321,18 +310,7 @@ func TestTemplateHardening(t *testing.T) {
 // bucket holds only while the bucket is this account's, and the local IAM
 // evaluates the condition (a bucket of another owner is refused).
 func TestTemplateCohortBucketOwnerCondition(t *testing.T) {
-	tpl, err := cfn.Load("../../template.yaml")
-	require.NoError(t, err)
-	params, err := tpl.ParameterValues(nil)
-	require.NoError(t, err)
-	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
-	require.NoError(t, err)
-	var bulk iam.Role
-	for _, r := range rs {
-		if r.Name == "BulkMigrationStateMachine" {
-			bulk = r
-		}
-	}
+	bulk := templateRoles(t)["BulkMigrationStateMachine"]
 	require.NotEmpty(t, bulk.Policies, "the bulk machine's role")
 	s3Grants, cohort := 0, ""
 	for _, p := range bulk.Policies {

@@ -15,16 +15,7 @@ import (
 // statements), hold what docs/IAM.md says: each function has what it needs
 // and nothing it does not, whatever is exercised by a test or not.
 func TestTemplateRolesAsCut(t *testing.T) {
-	tpl, err := cfn.Load("../../template.yaml")
-	require.NoError(t, err)
-	params, err := tpl.ParameterValues(nil)
-	require.NoError(t, err)
-	rs, err := roles(tpl, cfn.NewResolver(tpl, params))
-	require.NoError(t, err)
-	byName := map[string]iam.Role{}
-	for _, r := range rs {
-		byName[r.Name] = r
-	}
+	byName := templateRoles(t)
 	const (
 		data  = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
 		audit = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
