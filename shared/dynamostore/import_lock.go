@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/devplatform/account-migration/shared/importer"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -47,24 +48,9 @@ func (t importTable) Lock(ctx context.Context, owner string, waiting func(holder
 		case <-time.After(min(time.Until(until)+time.Second, 5*time.Second)):
 		}
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(ImportLease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				_, _, _ = t.s.tryImportLock(context.WithoutCancel(ctx), owner)
-			}
-		}
-	}()
+	stopRenewing := importer.RenewEvery(ctx, ImportLease/3, func(ctx context.Context) { _, _, _ = t.s.tryImportLock(ctx, owner) })
 	return func() {
-		close(done)
-		<-stopped
+		stopRenewing()
 		expr, err := expression.NewBuilder().WithCondition(expression.Name("owner").Equal(expression.Value(owner))).Build()
 		if err == nil {
 			_, _ = t.s.db.DeleteItem(context.WithoutCancel(ctx), &dynamodb.DeleteItemInput{TableName: &t.s.table, Key: key(importLockPK, metaSK),

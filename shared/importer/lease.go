@@ -30,20 +30,28 @@ func keep(ctx context.Context, l Lease, owner string, lease time.Duration) (stop
 	if err := l.Keep(ctx, owner); err != nil {
 		return nil, err
 	}
+	return RenewEvery(ctx, lease/3, func(ctx context.Context) { _ = l.Keep(ctx, owner) }), nil
+}
+
+// RenewEvery calls renew every period, on a context that outlives ctx's
+// cancellation (a lease is renewed until stop, not until the caller's
+// deadline), until the returned stop, which returns once the last renewal
+// ended. opsctl's lock and the workflow's lease both hold their lock so.
+func RenewEvery(ctx context.Context, period time.Duration, renew func(context.Context)) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		tick := time.NewTicker(lease / 3)
+		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-				_ = l.Keep(context.WithoutCancel(ctx), owner)
+				renew(context.WithoutCancel(ctx))
 			}
 		}
 	}()
-	return func() { close(done); <-stopped }, nil
+	return func() { close(done); <-stopped }
 }
