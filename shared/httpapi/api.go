@@ -47,6 +47,9 @@ type API struct {
 	Idempotency Idempotency
 	Ops         OpsReader
 	Log         *slog.Logger
+	// Release is the release the function was built from (git describe),
+	// answered by GET /healthz so ops see which code a canary serves.
+	Release string
 	// IdempotencyWait and IdempotencyLease override the defaults (tests).
 	IdempotencyWait, IdempotencyLease time.Duration
 
@@ -375,5 +378,9 @@ func limitParam(r *request) (int, error) {
 }
 
 func (a *API) healthz(context.Context, *request) (int, any, error) {
-	return http.StatusOK, map[string]string{"status": "ok"}, nil
+	h := map[string]string{"status": "ok"}
+	if a.Release != "" {
+		h["release"] = a.Release
+	}
+	return http.StatusOK, h, nil
 }

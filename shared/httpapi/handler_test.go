@@ -165,6 +165,13 @@ func TestHandleHealthzNeedsNoToken(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.JSONEq(t, `{"status":"ok"}`, res.Body)
 	assert.Equal(t, ev.RequestContext.RequestID, res.Headers["x-request-id"])
+
+	// Built with a release, it says which: a canary serves two.
+	api := quietAPI()
+	api.Release = "v1.4.0-3-gabc1234"
+	res, err = api.Handle(context.Background(), ev)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"status":"ok","release":"v1.4.0-3-gabc1234"}`, res.Body)
 }
 
 // Internal error text never reaches the caller.
