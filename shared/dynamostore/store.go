@@ -18,6 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -160,7 +161,7 @@ func decodeCursor(c, index, partitionAttr, partition, sortAttr, sortPrefix strin
 		return nil, bad
 	}
 	var m map[string]string
-	if err := migration.DecodeStrict(b, &m); err != nil || m[partitionAttr] != partition || !strings.HasPrefix(m[sortAttr], sortPrefix) {
+	if err := strictjson.Decode(b, &m); err != nil || m[partitionAttr] != partition || !strings.HasPrefix(m[sortAttr], sortPrefix) {
 		return nil, bad
 	}
 	// Exactly the keys a LastEvaluatedKey of this query has (the table's,

@@ -23,6 +23,7 @@ import (
 
 	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
 // MaxBodyBytes bounds a request body; larger ones get 413 and change nothing.
@@ -305,8 +306,8 @@ func decode(body []byte, v any, optional bool) error {
 		}
 		return migration.Errorf(migration.CodeInvalidInput, "a JSON body is required")
 	}
-	if err := migration.DecodeStrict(body, v); err != nil {
-		return migration.Errorf(migration.CodeInvalidInput, "request body is not valid: %s", migration.DecodeProblem(err))
+	if err := strictjson.Decode(body, v); err != nil {
+		return migration.Errorf(migration.CodeInvalidInput, "request body is not valid: %s", strictjson.Problem(err))
 	}
 	return nil
 }

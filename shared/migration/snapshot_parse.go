@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
 // MaxSnapshotBytes bounds what ParseSnapshot reads; a larger snapshot is
@@ -35,8 +37,8 @@ func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 		Orders         []json.RawMessage `json:"orders"`
 		TargetAccounts []json.RawMessage `json:"targetAccounts"`
 	}
-	if err := DecodeStrict(raw, &outline); err != nil {
-		return nil, &Error{Code: CodeInvalidInput, Message: "snapshot is not valid: " + DecodeProblem(err), Err: err}
+	if err := strictjson.Decode(raw, &outline); err != nil {
+		return nil, &Error{Code: CodeInvalidInput, Message: "snapshot is not valid: " + strictjson.Problem(err), Err: err}
 	}
 	snap := Snapshot{Version: outline.Version}
 	for _, part := range []struct {
@@ -56,7 +58,7 @@ func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 	} {
 		for i, rec := range part.records {
 			if err := part.decode(rec); err != nil {
-				return nil, &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s[%d]: %s", part.name, i, DecodeProblem(err)), Err: err}
+				return nil, &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s[%d]: %s", part.name, i, strictjson.Problem(err)), Err: err}
 			}
 		}
 	}
@@ -69,7 +71,7 @@ func ParseSnapshot(r io.Reader) (*Snapshot, error) {
 func appendRecord[T any](list *[]T) func(json.RawMessage) error {
 	return func(raw json.RawMessage) error {
 		var v T
-		if err := DecodeStrict(raw, &v); err != nil {
+		if err := strictjson.Decode(raw, &v); err != nil {
 			return err
 		}
 		*list = append(*list, v)

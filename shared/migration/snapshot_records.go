@@ -3,6 +3,8 @@ package migration
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
 // RecordType is the "type" of one JSON Lines record (docs/CONTRACT.md §4).
@@ -156,7 +158,7 @@ func (r Record) ItemType() ItemType {
 // DecodeRecord decodes one record of type t from its JSON (strictly: no
 // unknown, duplicated or wrongly cased field).
 func DecodeRecord(t RecordType, raw json.RawMessage) (Record, error) {
-	return decodeRecord(t, raw, DecodeStrict)
+	return decodeRecord(t, raw, strictjson.Decode)
 }
 
 func decodeRecord(t RecordType, raw json.RawMessage, decode func([]byte, any) error) (Record, error) {
@@ -185,7 +187,7 @@ func decodeRecord(t RecordType, raw json.RawMessage, decode func([]byte, any) er
 		return r, fmt.Errorf("type %q is not subject, account, identity, app, service, member, data, order or targetAccount", t)
 	}
 	if err != nil {
-		return r, fmt.Errorf("%s", DecodeProblem(err))
+		return r, fmt.Errorf("%s", strictjson.Problem(err))
 	}
 	return r, nil
 }
@@ -197,7 +199,7 @@ type lineType struct {
 
 // DecodeLine decodes one JSON Lines record: an object with "type" and the
 // fields of that type, strictly (no unknown, duplicated or wrongly cased field).
-func DecodeLine(raw []byte) (Record, error) { return decodeLine(raw, DecodeStrict) }
+func DecodeLine(raw []byte) (Record, error) { return decodeLine(raw, strictjson.Decode) }
 
 // DecodeCheckedLine decodes a line DecodeLine accepted before (a later pass
 // over the same input) without the strict walk.
@@ -288,7 +290,7 @@ func decodeLine(raw []byte, decode func([]byte, any) error) (Record, error) {
 		return r, fmt.Errorf("type %q is not subject, account, identity, app, service, member, data, order or targetAccount", r.Type)
 	}
 	if err != nil {
-		return r, fmt.Errorf("%s", DecodeProblem(err))
+		return r, fmt.Errorf("%s", strictjson.Problem(err))
 	}
 	return r, nil
 }

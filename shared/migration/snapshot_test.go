@@ -234,3 +234,19 @@ func TestParseSnapshotRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A snapshot record with a duplicated key is refused, naming the record.
+func TestParseSnapshotRefusesDuplicatedKey(t *testing.T) {
+	input := strings.Replace(validSnapshotJSON, `"subjectId": "subj-b", "certified": true}],
+  "services"`, `"subjectId": "subj-b", "certified": false, "certified": true}],
+  "services"`, 1)
+	require.NotEqual(t, validSnapshotJSON, input)
+	_, err := ParseSnapshot(strings.NewReader(input))
+	require.Error(t, err)
+	assert.Equal(t, CodeInvalidInput, ErrorCode(err))
+	assert.Contains(t, err.Error(), `apps[0]: duplicate key "certified"`)
+
+	input = strings.Replace(validSnapshotJSON, `"amountCents": 9900`, `"AmountCents": 9900`, 1)
+	_, err = ParseSnapshot(strings.NewReader(input))
+	assert.ErrorContains(t, err, `orders[0]: unknown field "AmountCents"`)
+}

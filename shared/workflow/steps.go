@@ -13,6 +13,7 @@ import (
 
 	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
+	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
 // Steps are the workflow's handlers over one Migrator.
@@ -39,8 +40,8 @@ type ExecutionInput struct {
 // fields and missing required ones are refused.
 func ParseExecutionInput(raw []byte) (ExecutionInput, error) {
 	var in ExecutionInput
-	if err := migration.DecodeStrict(raw, &in); err != nil {
-		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %s", migration.DecodeProblem(err))
+	if err := strictjson.Decode(raw, &in); err != nil {
+		return in, migration.Errorf(migration.CodeInvalidInput, "execution input is not valid: %s", strictjson.Problem(err))
 	}
 	if !migration.SourcePlatform(in.Source.Platform).Valid() {
 		return in, migration.Errorf(migration.CodeInvalidInput, "source.platform must be microapp, douyin_open_legacy or third_party")

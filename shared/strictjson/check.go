@@ -1,4 +1,8 @@
-package migration
+// Package strictjson decodes JSON as strictly as the service's inputs
+// require: exactly one value, field names that match exactly, no key given
+// twice at any depth, no unknown field. The HTTP edge, the workflow's input,
+// the snapshot and the import all decode through it.
+package strictjson
 
 import (
 	"bytes"
@@ -13,7 +17,7 @@ import (
 
 // Go's encoding/json matches field names case-insensitively and lets the
 // last of a duplicated key win ({"confirm":false,"confirm":true} is true);
-// DisallowUnknownFields changes neither. checkStrict walks the raw tokens
+// DisallowUnknownFields changes neither. check walks the raw tokens
 // first, beside the target's type, and refuses a duplicated key at any depth
 // and a key that matches a field only when case is ignored.
 //
@@ -27,14 +31,14 @@ import (
 // maxJSONDepth matches encoding/json's own nesting limit.
 const maxJSONDepth = 10000
 
-// StrictError is a problem checkStrict found, at a JSON path ("apps[0]",
+// Error is a problem check found, at a JSON path ("apps[0]",
 // "targets.subj-a/developer"; empty at the top).
-type StrictError struct {
+type Error struct {
 	Path    string
 	Problem string
 }
 
-func (e *StrictError) Error() string {
+func (e *Error) Error() string {
 	if e.Path == "" {
 		return e.Problem
 	}
@@ -46,9 +50,9 @@ var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// checkStrict walks data as one JSON value for type t and then requires the
+// check walks data as one JSON value for type t and then requires the
 // end of input.
-func checkStrict(data []byte, t reflect.Type) error {
+func check(data []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers are not converted, so none can fail here
 	w := strictWalker{dec: dec}
@@ -67,7 +71,7 @@ type strictWalker struct{ dec *json.Decoder }
 // duplicated keys only).
 func (w strictWalker) value(t reflect.Type, path string, depth int) error {
 	if depth > maxJSONDepth {
-		return &StrictError{path, "JSON nested too deeply"}
+		return &Error{path, "JSON nested too deeply"}
 	}
 	tok, err := w.dec.Token()
 	if err != nil {
@@ -113,14 +117,14 @@ func (w strictWalker) object(t reflect.Type, path string, depth int) error {
 		}
 		key, _ := tok.(string)
 		if seen[key] {
-			return &StrictError{path, fmt.Sprintf("duplicate key %q", key)}
+			return &Error{path, fmt.Sprintf("duplicate key %q", key)}
 		}
 		seen[key] = true
 		next := elem
 		if fields != nil {
 			ft, ok := fields[key]
 			if !ok {
-				return &StrictError{path, unknownField(fields, key)}
+				return &Error{path, unknownField(fields, key)}
 			}
 			next = ft
 		}

@@ -1,4 +1,4 @@
-package migration
+package strictjson
 
 import (
 	"bytes"
@@ -10,11 +10,11 @@ import (
 	"strings"
 )
 
-// DecodeStrict decodes exactly one JSON value into v: unknown fields, field
+// Decode decodes exactly one JSON value into v: unknown fields, field
 // names that match only when case is ignored, a key duplicated at any depth
-// and anything after the value but white space are refused (strictjson.go).
-func DecodeStrict(data []byte, v any) error {
-	if err := checkStrict(data, reflect.TypeOf(v)); err != nil {
+// and anything after the value but white space are refused (check.go).
+func Decode(data []byte, v any) error {
+	if err := check(data, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -28,9 +28,9 @@ func DecodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// DecodeProblem turns a JSON decoding error into a caller-safe sentence that
+// Problem turns a JSON decoding error into a caller-safe sentence that
 // names the field.
-func DecodeProblem(err error) string {
+func Problem(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Sprintf("field %q must be %s, not JSON %s", te.Field, te.Type.String(), te.Value)
