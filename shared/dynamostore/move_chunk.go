@@ -15,14 +15,19 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// MoveChunk moves up to c.Max of the batch's remaining items to its target:
-// one query finds them, then transactions of at most 99 items each move them,
-// each with the batch's progress counter (<= 100 actions, DynamoDB's limit),
-// so the counter never disagrees with what moved. max <= 99 is one
-// transaction; more amortises the query over several (BENCHMARKS.md: in moto
-// a query of 99 items costs a third of a transaction; in DynamoDB it is a
-// round trip). A page may come back shorter than max (1 MB read): the next
-// call carries on.
+// transactionsPerMoveCall full-size transactions share one MoveChunk query.
+const transactionsPerMoveCall = 30
+
+// MoveChunk moves some of the batch's remaining items to its target: one
+// query finds them, then transactions of at most 99 items each (fewer when
+// c.PerWrite says so) move them, each with the batch's progress counter
+// (<= 100 actions, DynamoDB's limit), so the counter never disagrees with
+// what moved. Full-size transactions go thirty to a call (~3,000 items, one
+// query page within DynamoDB's 1 MB read), which amortises the query over
+// them (BENCHMARKS.md: in moto a query of 99 items costs a third of a
+// transaction; in DynamoDB it is a round trip); smaller ones, and a call
+// marked c.Short, make one transaction. A page may come back shorter (1 MB
+// read): the next call carries on.
 //
 // Each move applies only while the source still holds the item, so an item
 // moves once whatever retries, crashes or concurrent movers do. The index
@@ -34,9 +39,14 @@ import (
 // COMMITTED state and audit event) in place of the counter, when it has room
 // (98 items or fewer), so finishing a batch costs no write of its own.
 func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
-	b, max, now := c.Batch, c.Max, c.Time()
-	if max <= 0 {
-		max = maxTransactItems - 1
+	b, now := c.Batch, c.Time()
+	per := maxTransactItems - 1 // one action is the batch's progress counter
+	if c.PerWrite > 0 && c.PerWrite < per {
+		per = c.PerWrite
+	}
+	max := per
+	if per == maxTransactItems-1 && !c.Short {
+		max = transactionsPerMoveCall * per
 	}
 	keys, last, err := s.movable(ctx, b, max)
 	if err != nil {
@@ -54,7 +64,6 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 	if err != nil {
 		return migration.ChunkResult{}, err
 	}
-	per := min(max, maxTransactItems-1)
 	var out migration.ChunkResult
 	for start := 0; start < len(keys); start += per {
 		if err := ctx.Err(); err != nil {

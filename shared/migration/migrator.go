@@ -24,8 +24,9 @@ type Migrator struct {
 	// CommitOverdue is how long a batch may sit in COMMITTING before the
 	// reconciliation check reports it.
 	CommitOverdue time.Duration
-	// ChunkSize is how many items one TransactWriteItems moves; one action is
-	// kept for the batch's progress counter (limit: 100 actions).
+	// ChunkSize, when above zero, caps how many items one of the store's
+	// atomic writes moves (tests use small ones); zero leaves it to the
+	// store's own limit.
 	ChunkSize int
 	// PendingTimeout is how long after its creation a batch that has not
 	// passed the point of no return expires (rule 13): one deadline for all

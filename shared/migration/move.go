@@ -38,19 +38,10 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 	default:
 		return Progress{}, Errorf(CodeWrongStep, "batch is %s, not COMMITTING", b.State)
 	}
-	chunk := s.ChunkSize
-	if chunk <= 0 || chunk > 99 {
-		chunk = 99
-	}
-	// Full-size transactions go thirty to a call (~3,000 items: one query
-	// page within DynamoDB's 1 MB read): the store finds them with one query
-	// (MoveChunk), whose fixed cost would otherwise weigh on every
-	// transaction. Smaller chunks stay one transaction per call, and so does
-	// a move with a short time (MoveInvocationSeconds): thirty transactions
-	// in one call could overrun it many times over.
-	if chunk == 99 && (until.IsZero() || until.Sub(s.now()) > shortMove) {
-		chunk = 30 * 99
-	}
+	// A move with a short time (MoveInvocationSeconds) asks for one write a
+	// call: the many a call would otherwise amortise its read over could
+	// overrun it many times over.
+	short := !until.IsZero() && until.Sub(s.now()) <= shortMove
 	closing := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committed,
 		Audit: AuditEvent{At: s.stamp(), Event: EventBatchCommitted, Account: b.Source.String(), MigrationID: migrationID, BatchID: batchID,
 			BatchKey: b.BatchKey, From: Committing, To: Committed, Detail: map[string]any{"targetAccountId": b.TargetAccountID, "total": b.Total}}}
@@ -62,7 +53,7 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
 		}
-		res, err := s.Store.MoveChunk(ctx, Chunk{Batch: b, Max: chunk, Clock: s.now, Closing: &closing})
+		res, err := s.Store.MoveChunk(ctx, Chunk{Batch: b, PerWrite: s.ChunkSize, Short: short, Clock: s.now, Closing: &closing})
 		if err != nil {
 			return Progress{}, err
 		}

@@ -79,8 +79,9 @@ type Commits interface {
 	// reads find still held by the source. Codes: QUOTA_EXCEEDED,
 	// TARGET_NOT_ELIGIBLE, NOTHING_TO_MOVE, WRONG_STEP.
 	PassPointOfNoReturn(ctx context.Context, c CommitStart) error
-	// MoveChunk moves up to c.Max of the batch's remaining items to its
-	// target, each conditioned on still being held by the source. The move
+	// MoveChunk moves some of the batch's remaining items to its target
+	// (how many a call takes is the store's to decide, from c.PerWrite and
+	// c.Short), each conditioned on still being held by the source. The move
 	// that empties the batch applies c.Closing in its own transaction when
 	// there is room for it (ChunkResult.Closed).
 	MoveChunk(ctx context.Context, c Chunk) (ChunkResult, error)
@@ -135,7 +136,12 @@ type Transition struct {
 // Chunk is one call's share of a batch's move.
 type Chunk struct {
 	Batch Batch
-	Max   int
+	// PerWrite, when above zero, is the most items one atomic write moves
+	// with the batch's progress (the store's own limit when zero or above).
+	PerWrite int
+	// Short says the caller has little time left: the call makes one
+	// atomic write, however many it would amortise its read over.
+	Short bool
 	// Clock tells the time of each move (movedAt) and of the closing, when
 	// it is written; nil is the system clock.
 	Clock func() time.Time
