@@ -88,7 +88,7 @@ lint:
 	cfn-lint template.yaml
 	$(GO) vet ./...
 
-# The inner loop (under a minute): build, vet, and the unit and store tests;
+# The inner loop (about three minutes on 2 cores): build, vet, and the unit and store tests;
 # everything but what starts a whole stack (local/stack, api, tools/opsctl,
 # e2e, reliability, the browser test), the benchmark, and with -short the
 # 5,000-asset commit (TestLargeBatchCommits, minutes alone) and the 10^5-record
