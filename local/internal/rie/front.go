@@ -101,12 +101,7 @@ var version = regexp.MustCompile(`^[1-9][0-9]*$`)
 
 // Qualifier is the alias or version a function name or ARN names, or "".
 func Qualifier(s string) string {
-	if _, after, ok := strings.Cut(s, ":function:"); ok {
-		s = after
-	} else if strings.HasPrefix(s, "function:") {
-		s = strings.TrimPrefix(s, "function:")
-	}
-	_, q, _ := strings.Cut(s, ":")
+	_, q := splitFunction(s)
 	return q
 }
 
@@ -156,13 +151,21 @@ func (f *Front) Invoke(ctx context.Context, function, requestID string, payload 
 // (arn:aws:lambda:r:a:function:Name[:qualifier]) or a partial one
 // (a:function:Name).
 func FunctionName(s string) string {
+	name, _ := splitFunction(s)
+	return name
+}
+
+// splitFunction reads a function's name and qualifier from a name, a full
+// ARN (arn:aws:lambda:r:a:function:Name[:qualifier]) or a partial one
+// (a:function:Name, function:Name).
+func splitFunction(s string) (name, qualifier string) {
 	if _, after, ok := strings.Cut(s, ":function:"); ok {
 		s = after
-	} else if strings.HasPrefix(s, "function:") {
+	} else {
 		s = strings.TrimPrefix(s, "function:")
 	}
-	name, _, _ := strings.Cut(s, ":")
-	return name
+	name, qualifier, _ = strings.Cut(s, ":")
+	return name, qualifier
 }
 
 func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
