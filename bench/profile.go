@@ -116,7 +116,7 @@ func (e env) profileMove(ctx context.Context, w workload, pprofPath string) (mov
 	defer s.Close()
 	api := &timedAPI{API: s.db}
 	store := dynamostore.New(api, s.TableName)
-	m := &migration.Migrator{Store: store, Signal: stacktest.NopSignaller{}, ChunkSize: 99}
+	m := migration.New(migration.Deps{Store: store, Signal: stacktest.NopSignaller{}, ChunkSize: 99})
 	b, err := readyBatch(ctx, m, w)
 	if err != nil {
 		return p, err

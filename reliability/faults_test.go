@@ -299,7 +299,7 @@ func TestKilledMoverResumes(t *testing.T) {
 			kctx, cancel := context.WithCancel(ctx)
 			k := &killAfter{Store: w.store, cancel: cancel}
 			k.n.Store(chunks)
-			doomed := &migration.Migrator{Store: k, Signal: nopSignal{}, ChunkSize: 2}
+			doomed := migration.New(migration.Deps{Store: k, Signal: nopSignal{}, ChunkSize: 2})
 			_, err = doomed.Move(kctx, b.MigrationID, b.BatchID, time.Time{})
 			require.Error(t, err, "the mover died")
 

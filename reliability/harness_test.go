@@ -114,7 +114,7 @@ func (be *backend) world(ctx context.Context, name string, snap *migration.Snaps
 	}
 	store := dynamostore.New(be.faulty, name)
 	return &world{proxy: be.proxy, clean: be.clean, store: store, table: name, snap: snap,
-		m: &migration.Migrator{Store: store, Signal: nopSignal{}, ChunkSize: chunk, CommitOverdue: time.Hour}}, nil
+		m: migration.New(migration.Deps{Store: store, Signal: nopSignal{}, ChunkSize: chunk, CommitOverdue: time.Hour})}, nil
 }
 
 // newWorld resets moto and loads snap into the template's table, behind a

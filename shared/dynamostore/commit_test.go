@@ -174,7 +174,7 @@ func TestCrashBetweenChunksResumes(t *testing.T) {
 
 	faulty := &lostAnswer{Client: e.db}
 	faulty.after.Store(2) // two chunks go through, the third is applied but its answer is lost
-	crashy := &migration.Migrator{Store: dynamostore.New(faulty, e.store.Table()).WithAuditTable(e.store.AuditTable()), Signal: e.signal, ChunkSize: 7}
+	crashy := migration.New(migration.Deps{Store: dynamostore.New(faulty, e.store.Table()).WithAuditTable(e.store.AuditTable()), Signal: e.signal, ChunkSize: 7})
 	_, err = crashy.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
 	require.Error(t, err, "the mover crashed")
 	require.EqualValues(t, 1, faulty.lost.Load())
@@ -184,7 +184,7 @@ func TestCrashBetweenChunksResumes(t *testing.T) {
 	assert.Equal(t, migration.Committing, mid.State, "past the point of no return, only forward")
 	assert.Equal(t, 21, mid.Moved, "three chunks of 7 applied")
 
-	rerun := &migration.Migrator{Store: e.store, Signal: e.signal, ChunkSize: 7}
+	rerun := migration.New(migration.Deps{Store: e.store, Signal: e.signal, ChunkSize: 7})
 	p, err := rerun.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
 	require.NoError(t, err)
 	assert.True(t, p.Done)
@@ -342,7 +342,7 @@ func TestMoveContinuesAcrossInvocations(t *testing.T) {
 	b := e.readyBatch(t, alice, "subj-a/developer", migration.Target{Mode: migration.TargetModeNew})
 	_, err := e.m.Confirm(e.ctx, alice, b.MigrationID, b.BatchID)
 	require.NoError(t, err)
-	m := &migration.Migrator{Store: e.store, ChunkSize: 8}
+	m := migration.New(migration.Deps{Store: e.store, ChunkSize: 8})
 	past := time.Now().Add(-time.Second)
 	var calls int
 	var p migration.Progress

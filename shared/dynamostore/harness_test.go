@@ -50,7 +50,7 @@ func newEnv(t *testing.T, snap *migration.Snapshot) *env {
 	}
 	sig := &recordingSignaller{}
 	return &env{db: db, store: store, signal: sig, ctx: ctx,
-		m: &migration.Migrator{Store: store, Signal: sig, Starter: noStarter{}, ChunkSize: 99}}
+		m: migration.New(migration.Deps{Store: store, Signal: sig, Starter: noStarter{}, ChunkSize: 99})}
 }
 
 // recordingSignaller stands in for Step Functions in store tests: the waits

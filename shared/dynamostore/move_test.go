@@ -49,7 +49,7 @@ func TestLastMoveClosesTheBatch(t *testing.T) {
 			counter := &transitionCounter{Store: e.store}
 			var tick atomic.Int64 // a clock one second further at each reading
 			clock := func() time.Time { return time.Now().Add(time.Duration(tick.Add(1)) * time.Second) }
-			m := &migration.Migrator{Store: counter, ChunkSize: 99, Now: clock}
+			m := migration.New(migration.Deps{Store: counter, ChunkSize: 99, Now: clock})
 			p, err := m.Move(e.ctx, b.MigrationID, b.BatchID, time.Time{})
 			require.NoError(t, err)
 			assert.True(t, p.Done)

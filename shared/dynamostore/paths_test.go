@@ -162,7 +162,7 @@ func TestOpsAcceptanceRacesDeveloper(t *testing.T) {
 			// The one that goes first runs inside the other's transition.
 			var firstErr error
 			first := map[bool]func() error{false: developer, true: opsWait}[opsFirst]
-			racer := &migration.Migrator{Store: &hookStore{Store: e.store, before: func() { firstErr = first() }}, Signal: e.signal}
+			racer := migration.New(migration.Deps{Store: &hookStore{Store: e.store, before: func() { firstErr = first() }}, Signal: e.signal})
 			if opsFirst {
 				_, err = racer.AcceptAgreement(e.ctx, alice, "m-1", b.BatchID, a.Version, a.SHA256, migration.RequestMeta{})
 			} else {
@@ -385,7 +385,7 @@ func reservesOnlyConfirmed(t *testing.T, dropProbe bool) {
 		require.NoError(t, err)
 	}
 	lagging := dynamostore.New(stale, e.store.Table())
-	e.store, e.m = lagging, &migration.Migrator{Store: lagging, Signal: e.signal, ChunkSize: 99}
+	e.store, e.m = lagging, migration.New(migration.Deps{Store: lagging, Signal: e.signal, ChunkSize: 99})
 
 	_, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "test"})
 	require.NoError(t, err)

@@ -42,9 +42,32 @@ type OpsReader interface {
 	LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error)
 }
 
+// UseCases are what the routes call: what a developer does
+// (migration.DeveloperActions) and reads (migration.Reads).
+// *migration.Migrator has them all.
+type UseCases interface {
+	ViewAgreementIn(ctx context.Context, src migration.AccountRef, lang string, meta migration.RequestMeta) (migration.Agreement, error)
+	Start(ctx context.Context, src migration.AccountRef, batchKeys []string) (migration.StartResult, error)
+	AcceptAgreement(ctx context.Context, src migration.AccountRef, migrationID, batchID, version, sha string, meta migration.RequestMeta) (migration.Batch, error)
+	Candidates(ctx context.Context, src migration.AccountRef, migrationID, batchID string) ([]migration.TargetAccount, migration.Batch, error)
+	SelectTarget(ctx context.Context, src migration.AccountRef, migrationID, batchID string, t migration.Target) (migration.Batch, error)
+	Confirm(ctx context.Context, src migration.AccountRef, migrationID, batchID string) (migration.Batch, error)
+
+	Plan(ctx context.Context, src migration.AccountRef) (migration.Plan, error)
+	Assets(ctx context.Context, src migration.AccountRef, cursor string, limit int) (migration.AssetsPage, error)
+	Subject(ctx context.Context, subjectID string) (migration.Subject, error)
+	OwnMigration(ctx context.Context, src migration.AccountRef, migrationID string) (migration.Migration, []migration.Batch, error)
+	BatchesOf(ctx context.Context, migrationID string) ([]migration.Batch, error)
+	State(m migration.Migration, batches []migration.Batch) migration.MigrationState
+	ReviewBatch(ctx context.Context, src migration.AccountRef, migrationID, batchID, cursor string, limit int) (migration.Review, error)
+	TargetHoldings(ctx context.Context, src migration.AccountRef, p migration.TargetPlatform, accountID, cursor string, limit int) (migration.TargetView, error)
+	History(ctx context.Context, src migration.AccountRef, cursor string, limit int) (migration.History, error)
+	Receipt(ctx context.Context, src migration.AccountRef, migrationID, batchID, cursor string, limit int) (migration.Receipt, error)
+}
+
 // API serves every route of docs/CONTRACT.md §2.
 type API struct {
-	Migrator    *migration.Migrator
+	Migrator    UseCases
 	Idempotency Idempotency
 	Ops         OpsReader
 	Log         *slog.Logger
@@ -208,13 +231,6 @@ func (a *API) fail(ctx context.Context, log *slog.Logger, r *request, err error)
 		log.InfoContext(ctx, "request refused", "status", status, "code", string(code))
 	}
 	metrics.RequestFailed(ctx, r.reqID, r.ev.RouteKey, string(code), status)
-	if r.ev.RouteKey == "POST /v1/migrations/{migrationId}/batches/{batchId}/commit" &&
-		(code == migration.CodeQuotaExceeded || code == migration.CodeNothingToMove) {
-		// A confirmation refused by a rule ends the batch FAILED (Migrator.confirm
-		// refuses it; a taken target only sends it back to AWAITING_TARGET);
-		// count it with the workflow's failed batches.
-		metrics.BatchFailed(ctx, r.param("migrationId"), r.param("batchId"), string(code))
-	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Error.RequestID = code, msg, r.reqID
 	payload, _ := json.Marshal(body)

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/devplatform/account-migration/shared/dynamostore"
+	"github.com/devplatform/account-migration/shared/metrics"
 	"github.com/devplatform/account-migration/shared/migration"
 	"github.com/devplatform/account-migration/shared/stepfunctions"
 )
@@ -65,21 +66,21 @@ func Load(ctx context.Context) (*Env, error) {
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table).WithAuditTable(audit)
 	sf := &stepfunctions.Client{API: sfn.NewFromConfig(cfg), StateMachineArn: os.Getenv("STATE_MACHINE_ARN")}
-	m := &migration.Migrator{Store: store, Signal: sf, Starter: sf}
+	d := migration.Deps{Store: store, Signal: sf, Starter: sf, Outcomes: metrics.Outcomes{}}
 	if v, err := strconv.Atoi(os.Getenv("COMMIT_OVERDUE_SECONDS")); err == nil && v > 0 {
-		m.CommitOverdue = time.Duration(v) * time.Second
+		d.CommitOverdue = time.Duration(v) * time.Second
 	}
 	if raw := os.Getenv("PENDING_TIMEOUT_SECONDS"); raw != "" {
 		v, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%q: %w", raw, err)
 		}
-		m.PendingTimeout = time.Duration(v) * time.Second
-		if err := migration.CheckPendingTimeout(m.PendingTimeout); err != nil {
+		d.PendingTimeout = time.Duration(v) * time.Second
+		if err := migration.CheckPendingTimeout(d.PendingTimeout); err != nil {
 			return nil, fmt.Errorf("PENDING_TIMEOUT_SECONDS=%s: %w", raw, err)
 		}
 	}
-	env := &Env{Migrator: m, Store: store, Log: log, AWS: cfg}
+	env := &Env{Migrator: migration.New(d), Store: store, Log: log, AWS: cfg}
 	if v := os.Getenv("MOVE_INVOCATION_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {

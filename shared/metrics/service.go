@@ -3,6 +3,8 @@ package metrics
 import (
 	"context"
 	"time"
+
+	"github.com/devplatform/account-migration/shared/migration"
 )
 
 // The service's metrics (docs/OBSERVABILITY.md: what each means, its
@@ -95,3 +97,25 @@ func OldestWaiting(ctx context.Context, migrationID, batchID, state string, age 
 		Metrics:    []Metric{{Name: OldestWaitingAgeSeconds, Unit: Seconds, Value: age.Seconds()}},
 	})
 }
+
+// Outcomes records the domain's batch outcomes (migration.Outcomes) as the
+// metrics above: BatchesCommitted and AssetsMoved by target platform,
+// BatchesFailed and BatchesStalled by code.
+type Outcomes struct{}
+
+// BatchCommitted records BatchesCommitted and AssetsMoved.
+func (Outcomes) BatchCommitted(ctx context.Context, b migration.Batch, moved int) {
+	BatchCommitted(ctx, b.MigrationID, b.BatchID, string(b.TargetPlatform), moved)
+}
+
+// BatchFailed records BatchesFailed under label.
+func (Outcomes) BatchFailed(ctx context.Context, b migration.Batch, label string) {
+	BatchFailed(ctx, b.MigrationID, b.BatchID, label)
+}
+
+// BatchStalled records BatchesStalled under label.
+func (Outcomes) BatchStalled(ctx context.Context, b migration.Batch, label string) {
+	BatchStalled(ctx, b.MigrationID, b.BatchID, label)
+}
+
+var _ migration.Outcomes = Outcomes{}

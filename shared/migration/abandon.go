@@ -11,7 +11,7 @@ import "context"
 // it only moves forward, and ops resume it (opsctl stuck lists it).
 // A migration that was never created (the failure came before the claim)
 // leaves nothing to do.
-func (s *Migrator) Abandon(ctx context.Context, migrationID, message string) (Summary, error) {
+func (s *WorkflowSteps) Abandon(ctx context.Context, migrationID, message string) (Summary, error) {
 	m, err := s.Store.Migration(ctx, migrationID)
 	if IsCode(err, CodeNotFound) {
 		return Summary{MigrationID: migrationID, Counts: map[BatchState]int{}, Batches: []BatchSummary{}}, nil

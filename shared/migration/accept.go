@@ -7,13 +7,13 @@ import (
 
 // ViewAgreement returns the agreement in the default language and records
 // that the caller viewed it.
-func (s *Migrator) ViewAgreement(ctx context.Context, src AccountRef, meta RequestMeta) (Agreement, error) {
+func (s *DeveloperActions) ViewAgreement(ctx context.Context, src AccountRef, meta RequestMeta) (Agreement, error) {
 	return s.ViewAgreementIn(ctx, src, DefaultAgreementLang, meta)
 }
 
 // ViewAgreementIn returns the agreement in lang (LangZH or LangEN) and
 // records that the caller viewed that text: accepting binds to its hash.
-func (s *Migrator) ViewAgreementIn(ctx context.Context, src AccountRef, lang string, meta RequestMeta) (Agreement, error) {
+func (s *DeveloperActions) ViewAgreementIn(ctx context.Context, src AccountRef, lang string, meta RequestMeta) (Agreement, error) {
 	a, ok := AgreementIn(lang)
 	if !ok {
 		return Agreement{}, Errorf(CodeInvalidInput, "the agreement is written in %s and %s, not %q", LangZH, LangEN, lang)
@@ -33,7 +33,7 @@ type RequestMeta struct {
 }
 
 // AcceptAgreement records the developer's acceptance of the agreement they viewed.
-func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migrationID, batchID, version, sha string, meta RequestMeta) (Batch, error) {
+func (s *DeveloperActions) AcceptAgreement(ctx context.Context, src AccountRef, migrationID, batchID, version, sha string, meta RequestMeta) (Batch, error) {
 	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
@@ -71,49 +71,8 @@ func (s *Migrator) AcceptAgreement(ctx context.Context, src AccountRef, migratio
 	return nb, err
 }
 
-// acceptByOps applies an agreement pre-recorded in the execution input. It
-// records the version with that version's own hash (taken when the input was
-// checked); a version no longer in force is not applied: the developer
-// accepts the one in force. An acceptance that got there first (the
-// developer's own) is a success: the batch is past the step, recorded once.
-func (s *Migrator) acceptByOps(ctx context.Context, b Batch, m Migration) (Batch, error) {
-	oa := *m.Ops.Agreement
-	if oa.SHA256 == "" && oa.Version == CurrentAgreement().Version {
-		oa.SHA256 = CurrentAgreement().SHA256 // recorded before the hash was kept
-	}
-	if err := CheckAcceptance(oa.Version, oa.SHA256); err != nil {
-		slog.WarnContext(ctx, "ops agreement not applied", "migrationId", b.MigrationID, "batchId", b.BatchID, "version", oa.Version, "error", err)
-		return b, nil
-	}
-	lang, _ := agreementLang(oa.SHA256)
-	acc := &Acceptance{Version: oa.Version, SHA256: oa.SHA256, Lang: lang, AcceptedBy: oa.AcceptedBy,
-		AcceptedAt: s.stamp(), Evidence: oa.Evidence, Channel: "ops:" + m.RequestedBy}
-	tr := Transition{}
-	if t, ok := m.Ops.Targets[b.BatchKey]; ok {
-		// The ops target goes in the same write when it may receive the
-		// batch; when it may not, the target wait refuses it as usual.
-		if withTarget, err := s.targetTransition(ctx, b, t); err == nil {
-			tr = withTarget
-		} else if !IsCode(err, CodeTargetNotEligible) {
-			return Batch{}, err
-		}
-	}
-	tr.Agreement = acc
-	nb, err := s.advance(ctx, b, StepAgreement, tr)
-	if IsCode(err, CodeWrongStep) {
-		cur, rerr := s.Store.Batch(ctx, b.MigrationID, b.BatchID)
-		if rerr != nil {
-			return Batch{}, rerr // a failed re-read is no WRONG_STEP: the wait retries it
-		}
-		if cur.Agreement != nil && StepAgreement.Done(cur.State) {
-			return cur, nil
-		}
-	}
-	return nb, err
-}
-
 // advance moves a batch past a step and wakes the workflow's wait for it.
-func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition) (Batch, error) {
+func (s *DeveloperActions) advance(ctx context.Context, b Batch, step Step, t Transition) (Batch, error) {
 	next := map[Step]BatchState{StepAgreement: AwaitingTarget, StepTarget: AwaitingConfirmation}[step]
 	t.MigrationID, t.BatchID = b.MigrationID, b.BatchID
 	t.From, t.To = []BatchState{step.WaitState()}, next
@@ -153,7 +112,7 @@ func (s *Migrator) advance(ctx context.Context, b Batch, step Step, t Transition
 // wake re-reads the batch and ends the workflow's parked wait for step, if one
 // is parked. The wait may also find the batch past the step itself and end at
 // once; between the two, every wait ends exactly when its step is done.
-func (s *Migrator) wake(ctx context.Context, migrationID, batchID string, step Step) (Batch, error) {
+func (s *DeveloperActions) wake(ctx context.Context, migrationID, batchID string, step Step) (Batch, error) {
 	b, err := s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err

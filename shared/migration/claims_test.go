@@ -60,7 +60,7 @@ func TestReleaseDeadClaimRefusesALiveOrAnotherClaim(t *testing.T) {
 func TestSummarizeEndsAMigrationOnceWhenNoBatchWaitsOrMoves(t *testing.T) {
 	f := newFakeStore()
 	f.put(Migration{MigrationID: "m-1", Source: alice, Eligible: true}, Committed, Committing)
-	s := &Migrator{Store: f, Now: fixedNow}
+	s := New(Deps{Store: f, Now: fixedNow})
 
 	sum, err := s.Summarize(context.Background(), "m-1")
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestReleaseIfDoneFreesOnlyAnEndedMigrationsClaim(t *testing.T) {
 			} else {
 				f.claims[alice] = "m-1"
 			}
-			done, err := (&Migrator{Store: f}).releaseIfDone(context.Background(), alice, "m-1")
+			done, err := (New(Deps{Store: f})).releaseIfDone(context.Background(), alice, "m-1")
 			require.NoError(t, err)
 			assert.Equal(t, tc.freed, done)
 			assert.Equal(t, !tc.freed, f.claim(alice) == "m-1")

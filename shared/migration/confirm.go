@@ -10,7 +10,7 @@ import (
 
 // Confirm is the developer's irreversible confirmation. Confirming a batch that
 // is already past the point of no return answers with it, unchanged.
-func (s *Migrator) Confirm(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
+func (s *DeveloperActions) Confirm(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
 	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
@@ -18,7 +18,7 @@ func (s *Migrator) Confirm(ctx context.Context, src AccountRef, migrationID, bat
 	return s.confirm(ctx, b, src.String())
 }
 
-func (s *Migrator) confirm(ctx context.Context, b Batch, actor string) (Batch, error) {
+func (s *DeveloperActions) confirm(ctx context.Context, b Batch, actor string) (Batch, error) {
 	switch {
 	case b.State.PastPointOfNoReturn():
 		return b, nil
@@ -71,7 +71,7 @@ func (s *Migrator) confirm(ctx context.Context, b Batch, actor string) (Batch, e
 
 // bindable is the subject a commit binds to its target account: none for a
 // personal batch or a subject that is not certified (docs/CONTRACT.md §4).
-func (s *Migrator) bindable(ctx context.Context, subjectID string) (string, error) {
+func (s *DeveloperActions) bindable(ctx context.Context, subjectID string) (string, error) {
 	if subjectID == "" || subjectID == PersonalSubject {
 		return "", nil
 	}
@@ -90,7 +90,7 @@ func (s *Migrator) bindable(ctx context.Context, subjectID string) (string, erro
 // AWAITING_TARGET, nothing moved, the reason on the batch; a parked wait for
 // its confirmation ends with TargetTaken so the workflow waits for a target
 // again. The caller still gets the refusal.
-func (s *Migrator) retarget(ctx context.Context, b Batch, cause error) (Batch, error) {
+func (s *DeveloperActions) retarget(ctx context.Context, b Batch, cause error) (Batch, error) {
 	var ce *Error
 	if !errors.As(cause, &ce) {
 		return Batch{}, cause
@@ -118,7 +118,7 @@ func (s *Migrator) retarget(ctx context.Context, b Batch, cause error) (Batch, e
 	return Batch{}, cause
 }
 
-func (s *Migrator) commitOverdue() time.Duration {
+func (s *Deps) commitOverdue() time.Duration {
 	if s.CommitOverdue > 0 {
 		return s.CommitOverdue
 	}
@@ -127,75 +127,15 @@ func (s *Migrator) commitOverdue() time.Duration {
 
 // refuse ends a batch that a rule forbids committing: FAILED with the code,
 // nothing moved. The workflow's wait for confirmation ends with the failure.
-func (s *Migrator) refuse(ctx context.Context, b Batch, cause error) (Batch, error) {
+func (s *DeveloperActions) refuse(ctx context.Context, b Batch, cause error) (Batch, error) {
 	var ce *Error
 	if !errors.As(cause, &ce) {
 		return Batch{}, cause
 	}
-	if _, err := s.Fail(ctx, b.MigrationID, b.BatchID, ce.Code, ce.Message); err != nil && !IsCode(err, CodeWrongStep) {
+	if _, err := s.steps().Fail(ctx, b.MigrationID, b.BatchID, ce.Code, ce.Message); err != nil && !IsCode(err, CodeWrongStep) {
 		return Batch{}, err
 	}
 	return Batch{}, cause
-}
-
-// Fail ends a batch that has not passed the point of no return as FAILED.
-func (s *Migrator) Fail(ctx context.Context, migrationID, batchID string, code Code, message string) (Batch, error) {
-	return s.end(ctx, migrationID, batchID, Failed, EventBatchFailed, &BatchError{Code: code, Message: message})
-}
-
-// Expire ends a batch that waited too long on the developer (rule 13).
-func (s *Migrator) Expire(ctx context.Context, migrationID, batchID string) (Batch, error) {
-	return s.end(ctx, migrationID, batchID, Expired, EventBatchExpired, &BatchError{Code: CodeExpired, Message: "the batch waited on the developer longer than allowed; start again"})
-}
-
-func (s *Migrator) end(ctx context.Context, migrationID, batchID string, to BatchState, event string, be *BatchError) (Batch, error) {
-	b, err := s.Store.Batch(ctx, migrationID, batchID)
-	if err != nil {
-		return Batch{}, err
-	}
-	if b.State == to {
-		return b, nil
-	}
-	t := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{AwaitingAgreement, AwaitingTarget, AwaitingConfirmation},
-		To: to, Error: be, Audit: AuditEvent{At: s.stamp(), Event: event, Account: b.Source.String(), MigrationID: migrationID,
-			BatchID: batchID, BatchKey: b.BatchKey, From: b.State, To: to, Error: be}}
-	if _, err := s.Store.Transition(ctx, t); err != nil {
-		return Batch{}, err
-	}
-	b, err = s.Store.Batch(ctx, migrationID, batchID)
-	if err != nil {
-		return Batch{}, err
-	}
-	// Any wait still parked ends with the failure, so the workflow moves on.
-	for _, tok := range b.Tokens {
-		if tok != "" && s.Signal != nil {
-			_ = s.Signal.Fail(ctx, tok, BatchClosedErrorType, string(be.Code))
-		}
-	}
-	return b, nil
-}
-
-// Stall records why a batch past the point of no return could not be moved
-// (the workflow's retries are spent). The batch stays COMMITTING, since the
-// move only goes forward, and carries the error until ops resume it
-// (opsctl resume runs Move again); its siblings go on meanwhile.
-func (s *Migrator) Stall(ctx context.Context, migrationID, batchID string, code Code, message string) (Batch, error) {
-	b, err := s.Store.Batch(ctx, migrationID, batchID)
-	if err != nil {
-		return Batch{}, err
-	}
-	if b.State != Committing {
-		return b, nil // it finished meanwhile (another mover), or never started
-	}
-	be := &BatchError{Code: code, Message: message}
-	t := Transition{MigrationID: migrationID, BatchID: batchID, From: []BatchState{Committing}, To: Committing, Error: be,
-		Audit: AuditEvent{At: s.stamp(), Event: EventBatchStalled, Account: b.Source.String(), MigrationID: migrationID,
-			BatchID: batchID, BatchKey: b.BatchKey, From: Committing, To: Committing, Error: be}}
-	nb, err := s.Store.Transition(ctx, t)
-	if IsCode(err, CodeWrongStep) {
-		return nb, nil
-	}
-	return nb, err
 }
 
 // BatchClosedErrorType is the error the workflow sees when a batch it waits on
@@ -210,7 +150,7 @@ const TargetTakenErrorType = "TargetTaken"
 // targetTakenCause is the cause of a TargetTaken failure: the deadline of the
 // target wait the workflow goes back to (it reads it as JSON), so the batch's
 // one deadline holds on that path too.
-func (s *Migrator) targetTakenCause(b Batch) string {
+func (s *DeveloperActions) targetTakenCause(b Batch) string {
 	out, _ := json.Marshal(s.waitDeadline(b))
 	return string(out)
 }

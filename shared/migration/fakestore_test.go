@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -107,4 +108,91 @@ func (f *fakeStore) events(kind string) []AuditEvent {
 		}
 	}
 	return out
+}
+
+func (f *fakeStore) Batch(_ context.Context, migrationID, batchID string) (Batch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, _, err := f.batch(migrationID, batchID)
+	return b, err
+}
+
+func (f *fakeStore) batch(migrationID, batchID string) (Batch, int, error) {
+	for i, b := range f.batches[migrationID] {
+		if b.BatchID == batchID {
+			return b, i, nil
+		}
+	}
+	return Batch{}, -1, Errorf(CodeNotFound, "no batch %s", batchID)
+}
+
+// Transition applies t when the batch is in one of its From states (and, with
+// LeftIs, has no more than that many items left), as the store's condition
+// does; otherwise WRONG_STEP with the batch as it is.
+func (f *fakeStore) Transition(_ context.Context, t Transition) (Batch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, i, err := f.batch(t.MigrationID, t.BatchID)
+	if err != nil {
+		return Batch{}, err
+	}
+	from := false
+	for _, st := range t.From {
+		from = from || b.State == st
+	}
+	if !from || (t.LeftIs != nil && b.Left != nil && *b.Left > *t.LeftIs) {
+		return b, Errorf(CodeWrongStep, "batch is %s", b.State)
+	}
+	b.State = t.To
+	if t.Error != nil {
+		b.Error = t.Error
+	}
+	f.batches[t.MigrationID][i] = b
+	f.audit = append(append(f.audit, t.Audit), t.Also...)
+	return b, nil
+}
+
+// MoveChunk moves up to PerWrite (default 1) of the batch's items left and
+// writes the closing with the move that takes the last one.
+func (f *fakeStore) MoveChunk(_ context.Context, c Chunk) (ChunkResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, i, err := f.batch(c.Batch.MigrationID, c.Batch.BatchID)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	n := max(c.PerWrite, 1)
+	left := b.Total - b.Moved
+	n = min(n, left)
+	b.Moved += n
+	res := ChunkResult{Moved: n, Done: b.Moved == b.Total}
+	if res.Done && c.Closing != nil && b.State == Committing {
+		b.State = Committed
+		f.audit = append(f.audit, c.Closing.Audit)
+		res.Closed = true
+	}
+	f.batches[c.Batch.MigrationID][i] = b
+	return res, nil
+}
+
+// outcomes records what the use cases count, one line per outcome.
+type outcomes struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (o *outcomes) add(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.got = append(o.got, s)
+}
+
+func (o *outcomes) BatchCommitted(_ context.Context, b Batch, moved int) {
+	o.add(fmt.Sprintf("committed %s %s %d", b.BatchID, b.TargetPlatform, moved))
+}
+func (o *outcomes) BatchFailed(_ context.Context, b Batch, label string) {
+	o.add(fmt.Sprintf("failed %s %s", b.BatchID, label))
+}
+func (o *outcomes) BatchStalled(_ context.Context, b Batch, label string) {
+	o.add(fmt.Sprintf("stalled %s %s", b.BatchID, label))
 }

@@ -33,12 +33,12 @@ func ManifestKey(migrationID, batchID string) string {
 // HandOff records the committed batch's receipt hash in the audit trail and
 // writes its manifest, before the workflow announces the batch: safe to run
 // again (the same bytes, the same hash recorded once).
-func (s *Migrator) HandOff(ctx context.Context, migrationID, batchID string) (Manifest, error) {
+func (s *WorkflowSteps) HandOff(ctx context.Context, migrationID, batchID string) (Manifest, error) {
 	b, err := s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Manifest{}, err
 	}
-	items, sum, err := s.IssueReceipt(ctx, b, "workflow")
+	items, sum, err := s.reads().IssueReceipt(ctx, b, "workflow")
 	if err != nil {
 		return Manifest{}, err
 	}

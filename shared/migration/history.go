@@ -20,7 +20,7 @@ type History struct {
 
 // History lists the caller's migrations, newest first, each with its batches:
 // an account that has moved everything still sees what moved where.
-func (s *Migrator) History(ctx context.Context, src AccountRef, cursor string, limit int) (History, error) {
+func (s *Reads) History(ctx context.Context, src AccountRef, cursor string, limit int) (History, error) {
 	if limit <= 0 || limit > 50 {
 		limit = 20 // each migration costs one more read, for its batches
 	}

@@ -14,7 +14,7 @@ type TargetView struct {
 
 // TargetHoldings shows a target account's holdings to the login that owns it
 // (rule 10); to anyone else it does not exist.
-func (s *Migrator) TargetHoldings(ctx context.Context, src AccountRef, p TargetPlatform, accountID, cursor string, limit int) (TargetView, error) {
+func (s *Reads) TargetHoldings(ctx context.Context, src AccountRef, p TargetPlatform, accountID, cursor string, limit int) (TargetView, error) {
 	acct, err := s.Store.SourceAccount(ctx, src)
 	if err != nil {
 		return TargetView{}, err
@@ -42,7 +42,7 @@ func (s *Migrator) TargetHoldings(ctx context.Context, src AccountRef, p TargetP
 // link resolves where each relation's app lives now. A relation moves with its
 // collaborator and the app with its creator, in either order; the link is the
 // app's id, so it always points at the app's current account.
-func (s *Migrator) link(ctx context.Context, items []Item) error {
+func (s *Reads) link(ctx context.Context, items []Item) error {
 	for i, it := range items {
 		if it.Type != ItemMember {
 			continue

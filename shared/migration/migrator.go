@@ -9,9 +9,8 @@ import (
 	"time"
 )
 
-// Migrator holds the use cases. The HTTP edge and the workflow steps both call
-// these methods, so every rule runs the same way whichever path a user takes.
-type Migrator struct {
+// Deps are what every use case needs: the ports and the rules' settings.
+type Deps struct {
 	Store   Store
 	Signal  Signaller
 	Starter Starter // only the HTTP path starts executions
@@ -20,7 +19,10 @@ type Migrator struct {
 	Events Publisher
 	// Manifests keeps each committed batch's list for the new platforms.
 	Manifests Manifests
-	Now       func() time.Time
+	// Outcomes counts what ended each batch (committed, failed, stalled),
+	// recorded once, where the rule decides it; nil counts nothing.
+	Outcomes Outcomes
+	Now      func() time.Time
 	// CommitOverdue is how long a batch may sit in COMMITTING before the
 	// reconciliation check reports it.
 	CommitOverdue time.Duration
@@ -33,6 +35,42 @@ type Migrator struct {
 	// of its waits on the developer. 30 days when zero.
 	PendingTimeout time.Duration
 }
+
+// The use cases come in three services over one Deps, so a caller depends
+// on the part it uses: the HTTP edge on what a developer does and reads, the
+// workflow's steps on theirs.
+type (
+	// DeveloperActions are what a developer does to a migration: start it,
+	// accept the agreement, choose a target, confirm.
+	DeveloperActions struct{ *Deps }
+	// WorkflowSteps are what the state machine runs: begin, the waits, the
+	// move, the hand-off, the notices, and the outcomes that end a batch.
+	WorkflowSteps struct{ *Deps }
+	// Reads answer questions about accounts, migrations and batches; the
+	// only writes they make are the records of what was shown (a receipt's
+	// hash, a lazy link to a target's holdings).
+	Reads struct{ *Deps }
+)
+
+// Migrator is all three services over one Deps: what wiring and tests hold.
+// A caller that needs one part takes it (m.DeveloperActions, m.WorkflowSteps,
+// m.Reads). Setting a field of its Deps (m.Events = ...) sets it for all three.
+type Migrator struct {
+	*Deps
+	*DeveloperActions
+	*WorkflowSteps
+	*Reads
+}
+
+// New returns the use cases over d.
+func New(d Deps) *Migrator {
+	p := &d
+	return &Migrator{Deps: p, DeveloperActions: p.developer(), WorkflowSteps: p.steps(), Reads: p.reads()}
+}
+
+func (d *Deps) developer() *DeveloperActions { return &DeveloperActions{d} }
+func (d *Deps) steps() *WorkflowSteps        { return &WorkflowSteps{d} }
+func (d *Deps) reads() *Reads                { return &Reads{d} }
 
 // DefaultPendingTimeout is rule 13's 30 days.
 const DefaultPendingTimeout = 30 * 24 * time.Hour
@@ -65,7 +103,7 @@ func CheckPendingTimeout(d time.Duration) error {
 	return nil
 }
 
-func (s *Migrator) pending() time.Duration {
+func (s *Deps) pending() time.Duration {
 	if s.PendingTimeout > 0 {
 		return s.PendingTimeout
 	}
@@ -74,31 +112,31 @@ func (s *Migrator) pending() time.Duration {
 
 // waitDeadline is what is left of the batch's deadline for the workflow's
 // next wait on the developer.
-func (s *Migrator) waitDeadline(b Batch) WaitDeadline {
+func (s *Deps) waitDeadline(b Batch) WaitDeadline {
 	return WaitDeadlineUntil(b.Deadline(s.pending()), s.now())
 }
 
 // pastDeadline ends a batch whose deadline has passed while it still waits
 // on the developer, and refuses the action that found it: the workflow's own
 // wait ends at the same deadline, this closes the gap of a late click.
-func (s *Migrator) pastDeadline(ctx context.Context, b Batch) error {
+func (s *DeveloperActions) pastDeadline(ctx context.Context, b Batch) error {
 	if !b.State.WaitingOnDeveloper() || s.now().Before(b.Deadline(s.pending())) {
 		return nil
 	}
-	if _, err := s.Expire(ctx, b.MigrationID, b.BatchID); err != nil && !IsCode(err, CodeWrongStep) {
+	if _, err := s.steps().Expire(ctx, b.MigrationID, b.BatchID); err != nil && !IsCode(err, CodeWrongStep) {
 		return err
 	}
 	return Errorf(CodeExpired, "the batch expired at %s; start the migration again", b.Deadline(s.pending()).Format(time.RFC3339))
 }
 
-func (s *Migrator) now() time.Time {
+func (s *Deps) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (s *Migrator) stamp() string { return Stamp(s.now()) }
+func (s *Deps) stamp() string { return Stamp(s.now()) }
 
 // NewMigrationID returns a fresh id, also usable as an execution name.
 func NewMigrationID() string {

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Progress is how far a batch's move has come. Once done it also names
-// where the batch landed, for the workflow's notification (no extra read).
+// Progress is how far a batch's move has come, and where the batch is
+// going, so the workflow's answer and notification need no read of their own.
 type Progress struct {
 	Done            bool           `json:"done"`
 	Moved           int            `json:"moved"`
@@ -26,7 +26,7 @@ const shortMove = 30 * time.Second
 // Move moves the batch's items in chunks until none is left or the deadline
 // nears, then marks the batch COMMITTED. Safe to run again at any point, and
 // concurrently: each item moves only from its source, once.
-func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until time.Time) (Progress, error) {
+func (s *WorkflowSteps) Move(ctx context.Context, migrationID, batchID string, until time.Time) (Progress, error) {
 	b, err := s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Progress{}, err
@@ -49,6 +49,7 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		none := 0
 		closing.LeftIs = &none // closed only once nothing is left: a record may join while it moves
 	}
+	closedHere := false // this call's write closed the batch
 	for idle := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return Progress{}, err
@@ -59,15 +60,17 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 		}
 		b.Moved += res.Moved
 		if res.Closed {
+			closedHere = true
 			break
 		}
 		if res.Done {
 			closing.Audit.At = s.stamp()
-			closed, err := s.close(ctx, closing)
+			closed, mine, err := s.close(ctx, closing)
 			if err != nil {
 				return Progress{}, err
 			}
 			if closed {
+				closedHere = mine
 				break
 			}
 			// Something joined the batch that the index does not show yet:
@@ -80,38 +83,55 @@ func (s *Migrator) Move(ctx context.Context, migrationID, batchID string, until 
 			}
 		}
 		if !until.IsZero() && s.now().After(until) {
-			return Progress{Moved: b.Moved, Total: b.Total}, nil
+			p := committedProgress(b)
+			p.Done = false
+			return p, nil
 		}
 	}
+	// The one read after the closing: records that joined during the move
+	// changed the total, and another mover's chunks the count.
 	b, err = s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Progress{}, err
 	}
+	if closedHere {
+		s.committed(ctx, b)
+	}
 	return committedProgress(b), nil
+}
+
+// committed counts a batch this call closed: only the mover whose write
+// closed it counts it, whatever retries or second movers come after.
+func (s *WorkflowSteps) committed(ctx context.Context, b Batch) {
+	if s.Outcomes != nil {
+		s.Outcomes.BatchCommitted(ctx, b, b.Moved)
+	}
 }
 
 // close marks a batch whose items have all moved COMMITTED, when its last
 // move had no room for it (or found nothing left). closed is false when the
-// batch is still COMMITTING with items left (they joined during the move).
-func (s *Migrator) close(ctx context.Context, t Transition) (closed bool, err error) {
+// batch is still COMMITTING with items left (they joined during the move);
+// mine is whether this write closed it, not another mover's.
+func (s *WorkflowSteps) close(ctx context.Context, t Transition) (closed, mine bool, err error) {
 	if _, err := s.Store.Transition(ctx, t); err != nil {
 		// Another mover may have finished first; anything else is the error.
 		cur, rerr := s.Store.Batch(ctx, t.MigrationID, t.BatchID)
 		if rerr != nil {
-			return false, rerr
+			return false, false, rerr
 		}
 		if cur.State == Committing && cur.Left != nil && *cur.Left > 0 {
-			return false, nil
+			return false, false, nil
 		}
 		if cur.State != Committed {
-			return false, err
+			return false, false, err
 		}
+		return true, false, nil
 	}
-	return true, nil
+	return true, true, nil
 }
 
 // pause waits d, or until ctx ends.
-func (s *Migrator) pause(ctx context.Context, d time.Duration) error {
+func (s *WorkflowSteps) pause(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

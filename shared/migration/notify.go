@@ -40,7 +40,7 @@ type WaitNotice struct {
 	DedupeKey   string `json:"dedupeKey"`
 }
 
-func (s *Migrator) notice(b Batch) WaitNotice {
+func (s *WorkflowSteps) notice(b Batch) WaitNotice {
 	expires := b.ExpiresAt // as the batch's status shows it
 	if expires == "" {
 		expires = Stamp(b.Deadline(s.pending()))
@@ -53,7 +53,7 @@ func (s *Migrator) notice(b Batch) WaitNotice {
 // started waiting on its developer. Nothing is sent for a batch that has
 // moved on, and a failed publish is the caller's to retry or log: a wait
 // never fails for its notice.
-func (s *Migrator) AnnounceWait(ctx context.Context, b Batch) error {
+func (s *WorkflowSteps) AnnounceWait(ctx context.Context, b Batch) error {
 	if s.Events == nil || !b.State.WaitingOnDeveloper() {
 		return nil
 	}
@@ -71,7 +71,7 @@ var DefaultReminders = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
 // was not sent yet. The store marks a reminder sent only while the batch is
 // still in the state read, so a batch that moved on gets none, and only one
 // sweep sends each. It reports the offset sent (0: none).
-func (s *Migrator) RemindOne(ctx context.Context, b Batch, offsets []time.Duration, now time.Time) (time.Duration, error) {
+func (s *WorkflowSteps) RemindOne(ctx context.Context, b Batch, offsets []time.Duration, now time.Time) (time.Duration, error) {
 	if s.Events == nil || !b.State.WaitingOnDeveloper() {
 		return 0, nil
 	}

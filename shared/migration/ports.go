@@ -189,3 +189,17 @@ type Signaller interface {
 type Starter interface {
 	StartExecution(ctx context.Context, name string, input any) (executionArn string, err error)
 }
+
+// Outcomes counts how batches end (the metrics adapter records them). Each is
+// called once, by the use case whose write decided the outcome, so a retried
+// step or a second mover does not count it again.
+type Outcomes interface {
+	// BatchCommitted: the batch's move finished, moved items in all.
+	BatchCommitted(ctx context.Context, b Batch, moved int)
+	// BatchFailed: the batch ended FAILED or EXPIRED, nothing moved; label
+	// is its code, or the workflow error that failed it.
+	BatchFailed(ctx context.Context, b Batch, label string)
+	// BatchStalled: the workflow gave up moving the batch; label is the
+	// workflow error it caught.
+	BatchStalled(ctx context.Context, b Batch, label string)
+}

@@ -12,7 +12,7 @@ type AssetsPage struct {
 }
 
 // Assets lists one page of what the account holds, role scope applied by Place.
-func (s *Migrator) Assets(ctx context.Context, src AccountRef, cursor string, limit int) (AssetsPage, error) {
+func (s *Reads) Assets(ctx context.Context, src AccountRef, cursor string, limit int) (AssetsPage, error) {
 	acct, err := s.Store.SourceAccount(ctx, src)
 	if err != nil {
 		return AssetsPage{}, err
@@ -57,7 +57,7 @@ func (s *Migrator) Assets(ctx context.Context, src AccountRef, cursor string, li
 // eligible says whether holder has anything to migrate (rule 1) without
 // reading everything it holds: the store orders a holder's items by batch key
 // and files skipped ones last, so the first item decides.
-func (s *Migrator) eligible(ctx context.Context, holder string) (bool, error) {
+func (s *Reads) eligible(ctx context.Context, holder string) (bool, error) {
 	first, _, err := s.Store.HeldItems(ctx, holder, "", "", 1)
 	if err != nil {
 		return false, err
@@ -66,7 +66,7 @@ func (s *Migrator) eligible(ctx context.Context, holder string) (bool, error) {
 }
 
 // Plan is the account's split into batches, from what it still holds.
-func (s *Migrator) Plan(ctx context.Context, src AccountRef) (Plan, error) {
+func (s *Reads) Plan(ctx context.Context, src AccountRef) (Plan, error) {
 	if _, err := s.Store.SourceAccount(ctx, src); err != nil {
 		return Plan{}, err
 	}

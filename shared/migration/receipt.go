@@ -76,7 +76,7 @@ type Receipt struct {
 }
 
 // ReceiptItems reads everything the committed batch moved, in canonical order.
-func (s *Migrator) ReceiptItems(ctx context.Context, b Batch) ([]ReceiptItem, error) {
+func (s *Reads) ReceiptItems(ctx context.Context, b Batch) ([]ReceiptItem, error) {
 	if b.State != Committed {
 		return nil, Errorf(CodeWrongStep, "batch %s is %s: a receipt exists once it is COMMITTED", b.BatchID, b.State)
 	}
@@ -98,7 +98,7 @@ func (s *Migrator) ReceiptItems(ctx context.Context, b Batch) ([]ReceiptItem, er
 // audit trail holds that hash (written once per distinct hash: safe to call
 // again, from the workflow that hands the manifest over and from the
 // developer's download alike).
-func (s *Migrator) IssueReceipt(ctx context.Context, b Batch, actor string) ([]ReceiptItem, string, error) {
+func (s *Reads) IssueReceipt(ctx context.Context, b Batch, actor string) ([]ReceiptItem, string, error) {
 	items, err := s.ReceiptItems(ctx, b)
 	if err != nil {
 		return nil, "", err
@@ -117,7 +117,7 @@ func (s *Migrator) IssueReceipt(ctx context.Context, b Batch, actor string) ([]R
 
 // Receipt is one page of the caller's receipt for a committed batch
 // (CodeWrongStep before COMMITTED, CodeNotFound for another's batch).
-func (s *Migrator) Receipt(ctx context.Context, src AccountRef, migrationID, batchID, cursor string, limit int) (Receipt, error) {
+func (s *Reads) Receipt(ctx context.Context, src AccountRef, migrationID, batchID, cursor string, limit int) (Receipt, error) {
 	offset, err := decodeOffset(cursor)
 	if err != nil {
 		return Receipt{}, err

@@ -38,7 +38,7 @@ func unheardWake(b Batch) (Step, string) {
 // developer sees the step done. Sending again is safe: a wait that already
 // heard it refuses the token, and that is all. It answers how many wakes
 // were delivered now. The waiting probe runs it on its schedule.
-func (s *Migrator) Rewake(ctx context.Context, l BatchLister) (int, error) {
+func (s *WorkflowSteps) Rewake(ctx context.Context, l BatchLister) (int, error) {
 	if s.Signal == nil {
 		return 0, nil
 	}

@@ -41,7 +41,7 @@ type BeginResult struct {
 // Begin claims the account for one migration and creates its batches. It is
 // idempotent per MigrationID: the HTTP path calls it before starting the
 // execution, and the execution's first steps call it again.
-func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error) {
+func (s *WorkflowSteps) Begin(ctx context.Context, in BeginInput) (BeginResult, error) {
 	if !ValidID(in.MigrationID) {
 		return BeginResult{}, Errorf(CodeInvalidInput, "migration id %q is not valid", in.MigrationID)
 	}
@@ -63,7 +63,7 @@ func (s *Migrator) Begin(ctx context.Context, in BeginInput) (BeginResult, error
 	} else if !IsCode(err, CodeNotFound) {
 		return BeginResult{}, err
 	}
-	plan, err := s.Plan(ctx, in.Source)
+	plan, err := s.reads().Plan(ctx, in.Source)
 	if err != nil {
 		return BeginResult{}, err
 	}
@@ -186,12 +186,12 @@ type StartResult struct {
 // Start is the developer's "发起迁移": begin the migration and start the
 // execution that drives it. An account has at most one active migration; asking
 // again returns it.
-func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string) (StartResult, error) {
+func (s *DeveloperActions) Start(ctx context.Context, src AccountRef, batchKeys []string) (StartResult, error) {
 	id, err := s.startID(ctx, src)
 	if err != nil {
 		return StartResult{}, err
 	}
-	res, err := s.Begin(ctx, BeginInput{MigrationID: id, Source: src, RequestedBy: "developer:" + src.String(), BatchKeys: batchKeys, StartsExecution: true})
+	res, err := s.steps().Begin(ctx, BeginInput{MigrationID: id, Source: src, RequestedBy: "developer:" + src.String(), BatchKeys: batchKeys, StartsExecution: true})
 	if err != nil {
 		return StartResult{}, err
 	}
@@ -234,8 +234,8 @@ func (s *Migrator) Start(ctx context.Context, src AccountRef, batchKeys []string
 // something to migrate; for one that needs none, the same id every time, so
 // asking again answers with that migration instead of a new execution each
 // time (Begin is idempotent per id).
-func (s *Migrator) startID(ctx context.Context, src AccountRef) (string, error) {
-	eligible, err := s.eligible(ctx, SourceHolder(SourcePlatform(src.Platform), src.ID))
+func (s *DeveloperActions) startID(ctx context.Context, src AccountRef) (string, error) {
+	eligible, err := s.reads().eligible(ctx, SourceHolder(SourcePlatform(src.Platform), src.ID))
 	if err != nil || eligible {
 		return NewMigrationID(), err
 	}
@@ -250,7 +250,7 @@ func NoMigrationID(src AccountRef) string {
 
 // awaitMigration reads a migration that a concurrent Start may have claimed
 // but not yet written (two clicks at once): it waits a bounded moment for it.
-func (s *Migrator) awaitMigration(ctx context.Context, id string) (Migration, error) {
+func (s *DeveloperActions) awaitMigration(ctx context.Context, id string) (Migration, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := s.Store.Migration(ctx, id)
 		if !IsCode(err, CodeNotFound) || attempt >= 50 {
@@ -266,7 +266,7 @@ func (s *Migrator) awaitMigration(ctx context.Context, id string) (Migration, er
 
 // releaseIfDone frees the account's claim when its active migration has in
 // fact ended (its summary step has not run yet, or died).
-func (s *Migrator) releaseIfDone(ctx context.Context, src AccountRef, id string) (bool, error) {
+func (s *DeveloperActions) releaseIfDone(ctx context.Context, src AccountRef, id string) (bool, error) {
 	m, err := s.Store.Migration(ctx, id)
 	if IsCode(err, CodeNotFound) {
 		return false, nil // claimed a moment ago by a migration still being created
@@ -289,4 +289,14 @@ func states(bs []Batch) []BatchState {
 		out[i] = b.State
 	}
 	return out
+}
+
+// Batches lists a migration's batches (the workflow's split) with what is left
+// of their one deadline for the first wait on the developer.
+func (s *WorkflowSteps) Batches(ctx context.Context, migrationID string) ([]Batch, WaitDeadline, error) {
+	batches, err := s.Store.Batches(ctx, migrationID)
+	if err != nil || len(batches) == 0 {
+		return batches, WaitDeadlineUntil(s.now().Add(s.pending()), s.now()), err
+	}
+	return batches, s.waitDeadline(batches[0]), nil
 }

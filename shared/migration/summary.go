@@ -42,7 +42,7 @@ type BatchSummary struct {
 
 // Summarize ends the migration: the account's claim is released so it may
 // start again, and the outcome is returned.
-func (s *Migrator) Summarize(ctx context.Context, migrationID string) (Summary, error) {
+func (s *WorkflowSteps) Summarize(ctx context.Context, migrationID string) (Summary, error) {
 	m, err := s.Store.Migration(ctx, migrationID)
 	if err != nil {
 		return Summary{}, err

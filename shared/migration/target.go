@@ -2,12 +2,11 @@ package migration
 
 import (
 	"context"
-	"errors"
 )
 
 // Candidates lists the caller's existing accounts that may receive the batch.
-func (s *Migrator) Candidates(ctx context.Context, src AccountRef, migrationID, batchID string) ([]TargetAccount, Batch, error) {
-	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+func (s *DeveloperActions) Candidates(ctx context.Context, src AccountRef, migrationID, batchID string) ([]TargetAccount, Batch, error) {
+	b, err := s.reads().OwnBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return nil, Batch{}, err
 	}
@@ -25,7 +24,7 @@ func (s *Migrator) Candidates(ctx context.Context, src AccountRef, migrationID, 
 }
 
 // SelectTarget records the developer's target choice.
-func (s *Migrator) SelectTarget(ctx context.Context, src AccountRef, migrationID, batchID string, t Target) (Batch, error) {
+func (s *DeveloperActions) SelectTarget(ctx context.Context, src AccountRef, migrationID, batchID string, t Target) (Batch, error) {
 	b, err := s.drivenBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
@@ -36,7 +35,7 @@ func (s *Migrator) SelectTarget(ctx context.Context, src AccountRef, migrationID
 
 // selectTarget writes t as the batch's target; with replaces, only while the
 // batch's target account is still *replaces ("" for none).
-func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target, replaces *string) (Batch, error) {
+func (s *DeveloperActions) selectTarget(ctx context.Context, b Batch, t Target, replaces *string) (Batch, error) {
 	if err := t.Validate(); err != nil {
 		return Batch{}, err
 	}
@@ -56,7 +55,7 @@ func (s *Migrator) selectTarget(ctx context.Context, b Batch, t Target, replaces
 
 // targetTransition checks that t may receive b's assets and is the
 // transition's target part.
-func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Transition, error) {
+func (s *DeveloperActions) targetTransition(ctx context.Context, b Batch, t Target) (Transition, error) {
 	if err := t.Validate(); err != nil {
 		return Transition{}, err
 	}
@@ -74,46 +73,6 @@ func (s *Migrator) targetTransition(ctx context.Context, b Batch, t Target) (Tra
 	tt := t
 	b.Target = &tt
 	return Transition{Target: &tt, TargetAccountID: b.ResolveTargetAccountID()}, nil
-}
-
-// applyOpsTarget applies the target ops chose for the batch, once: it never
-// replaces a target chosen since the batch was read (the write checks the
-// target it replaces: the developer's own choice stands), and a target that
-// may not receive the batch sends it back to the developer, AWAITING_TARGET
-// with the refusal as lastRefusal, as the point of no return does with a
-// target taken. The wait that follows is the developer's.
-func (s *Migrator) applyOpsTarget(ctx context.Context, b Batch, m Migration, t Target) (Batch, error) {
-	read := b.TargetAccountID
-	nb, err := s.selectTarget(ctx, b, t, &read)
-	switch {
-	case IsCode(err, CodeTargetNotEligible):
-		return s.refuseOpsTarget(ctx, b, m, t, err)
-	case IsCode(err, CodeWrongStep):
-		// Another write got there first (the developer chose, or the batch
-		// moved on): what it wrote stands; the wait goes on from there.
-		return s.Store.Batch(ctx, b.MigrationID, b.BatchID)
-	}
-	return nb, err
-}
-
-// refuseOpsTarget records why the ops target was refused and leaves the
-// batch waiting for the developer's target.
-func (s *Migrator) refuseOpsTarget(ctx context.Context, b Batch, m Migration, t Target, cause error) (Batch, error) {
-	var ce *Error
-	if !errors.As(cause, &ce) {
-		return Batch{}, cause
-	}
-	be := &BatchError{Code: ce.Code, Message: "the target ops chose was refused: " + ce.Message}
-	none := ""
-	tr := Transition{MigrationID: b.MigrationID, BatchID: b.BatchID, From: []BatchState{AwaitingTarget}, To: AwaitingTarget,
-		LastRefusal: be, ReplacesTarget: &none,
-		Audit: AuditEvent{At: s.stamp(), Event: EventTargetRefused, Account: b.Source.String(), MigrationID: b.MigrationID,
-			BatchID: b.BatchID, BatchKey: b.BatchKey, From: AwaitingTarget, To: AwaitingTarget, Actor: m.RequestedBy, Target: &t, Error: be}}
-	nb, err := s.Store.Transition(ctx, tr)
-	if IsCode(err, CodeWrongStep) {
-		return s.Store.Batch(ctx, b.MigrationID, b.BatchID) // the developer chose meanwhile
-	}
-	return nb, err
 }
 
 // notYourTarget is the one answer for an account id that does not exist and

@@ -4,7 +4,7 @@ import "context"
 
 // OwnMigration returns the migration and its batches when it is the caller's;
 // another account's migration is reported as not found.
-func (s *Migrator) OwnMigration(ctx context.Context, src AccountRef, migrationID string) (Migration, []Batch, error) {
+func (s *Reads) OwnMigration(ctx context.Context, src AccountRef, migrationID string) (Migration, []Batch, error) {
 	m, err := s.Store.Migration(ctx, migrationID)
 	if err != nil {
 		return Migration{}, nil, err
@@ -17,7 +17,7 @@ func (s *Migrator) OwnMigration(ctx context.Context, src AccountRef, migrationID
 }
 
 // OwnBatch returns a batch of one of the caller's migrations.
-func (s *Migrator) OwnBatch(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
+func (s *Reads) OwnBatch(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
 	b, err := s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
@@ -28,24 +28,14 @@ func (s *Migrator) OwnBatch(ctx context.Context, src AccountRef, migrationID, ba
 	return b, nil
 }
 
-// Batches lists a migration's batches (the workflow's split) with what is left
-// of their one deadline for the first wait on the developer.
-func (s *Migrator) Batches(ctx context.Context, migrationID string) ([]Batch, WaitDeadline, error) {
-	batches, err := s.Store.Batches(ctx, migrationID)
-	if err != nil || len(batches) == 0 {
-		return batches, WaitDeadlineUntil(s.now().Add(s.pending()), s.now()), err
-	}
-	return batches, s.waitDeadline(batches[0]), nil
-}
-
 // drivenBatch is OwnBatch for the steps that change a batch (accept, target,
 // confirm): they need the migration's execution, which waits on each step and
 // moves the assets after the confirmation. A migration whose execution did not
 // start (StartExecution failed after its batches were written) refuses them
 // until a new POST /v1/migrations starts it, so nothing is ever confirmed
 // with no workflow to move it.
-func (s *Migrator) drivenBatch(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
-	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
+func (s *DeveloperActions) drivenBatch(ctx context.Context, src AccountRef, migrationID, batchID string) (Batch, error) {
+	b, err := s.reads().OwnBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -56,14 +46,14 @@ func (s *Migrator) drivenBatch(ctx context.Context, src AccountRef, migrationID,
 	if m.StartsExecution && m.ExecutionArn == "" {
 		return Batch{}, Errorf(CodeWorkflowNotStarted, "migration %s has no running workflow yet; POST /v1/migrations again to start it", migrationID)
 	}
-	if err := s.workflowAlive(ctx, m, b); err != nil {
+	if err := s.steps().workflowAlive(ctx, m, b); err != nil {
 		return Batch{}, err
 	}
 	return b, nil
 }
 
 // State of a migration, derived from its batches.
-func (s *Migrator) State(m Migration, batches []Batch) MigrationState {
+func (s *Reads) State(m Migration, batches []Batch) MigrationState {
 	return DeriveMigrationState(m.Eligible, states(batches))
 }
 
@@ -79,7 +69,7 @@ type Review struct {
 
 // ReviewBatch pages through what the batch moves. The cursor pages the moving
 // items first, then the followers.
-func (s *Migrator) ReviewBatch(ctx context.Context, src AccountRef, migrationID, batchID, cursor string, limit int) (Review, error) {
+func (s *Reads) ReviewBatch(ctx context.Context, src AccountRef, migrationID, batchID, cursor string, limit int) (Review, error) {
 	b, err := s.OwnBatch(ctx, src, migrationID, batchID)
 	if err != nil {
 		return Review{}, err

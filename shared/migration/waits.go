@@ -5,7 +5,7 @@ import "context"
 // Await parks the workflow's wait for a step. First it applies what ops
 // pre-recorded for the step; then, if the batch is already past the step, the
 // wait ends at once; if the batch has ended, it fails.
-func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step Step, token string) (Batch, error) {
+func (s *WorkflowSteps) Await(ctx context.Context, migrationID, batchID string, step Step, token string) (Batch, error) {
 	b, err := s.Store.Batch(ctx, migrationID, batchID)
 	if err != nil {
 		return Batch{}, err
@@ -36,7 +36,7 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 	}
 	switch {
 	case step == StepConfirmation && b.State == AwaitingTarget:
-		return b, s.Signal.Fail(ctx, token, TargetTakenErrorType, s.targetTakenCause(b))
+		return b, s.Signal.Fail(ctx, token, TargetTakenErrorType, s.developer().targetTakenCause(b))
 	case step.Done(b.State):
 		return b, s.Signal.Succeed(ctx, token, s.waitDeadline(b))
 	case b.State.Final():
@@ -47,34 +47,4 @@ func (s *Migrator) Await(ctx context.Context, migrationID, batchID string, step 
 		return b, s.Signal.Fail(ctx, token, BatchClosedErrorType, code)
 	}
 	return b, Errorf(CodeWrongStep, "batch is %s, not waiting for %s", b.State, step)
-}
-
-func (s *Migrator) applyOps(ctx context.Context, m Migration, b Batch, step Step) (Batch, error) {
-	if m.Ops == nil {
-		return b, nil
-	}
-	switch {
-	case step == StepAgreement && m.Ops.Agreement != nil:
-		return s.acceptByOps(ctx, b, m)
-	case step == StepTarget:
-		// Ops targets apply once: a target taken at the point of no return
-		// is the developer's choice to make again.
-		if t, ok := m.Ops.Targets[b.BatchKey]; ok && b.LastRefusal == nil {
-			return s.applyOpsTarget(ctx, b, m, t)
-		}
-	case step == StepConfirmation && m.Ops.Confirm:
-		// Ops confirm only what they targeted, and only while the batch still
-		// has that target: any other batch waits for the developer.
-		t, ok := m.Ops.Targets[b.BatchKey]
-		if !ok || b.Target == nil || *b.Target != t || b.LastRefusal != nil {
-			return b, nil
-		}
-		nb, err := s.confirm(ctx, b, m.RequestedBy)
-		if IsCode(err, CodeTargetNotEligible) {
-			// Back in AWAITING_TARGET: the wait ends with TargetTaken below.
-			return s.Store.Batch(ctx, b.MigrationID, b.BatchID)
-		}
-		return nb, err
-	}
-	return b, nil
 }

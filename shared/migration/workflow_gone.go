@@ -26,7 +26,7 @@ const parkGrace = 2 * time.Minute
 // batch's child execution failed, timed out or was stopped), or the
 // migration's execution is no longer running. Taking the batch a step
 // further would leave it, or commit it, with nothing to move it on.
-func (s *Migrator) workflowAlive(ctx context.Context, m Migration, b Batch) error {
+func (s *WorkflowSteps) workflowAlive(ctx context.Context, m Migration, b Batch) error {
 	probe, ok := s.Signal.(WorkflowProbe)
 	if !ok || !b.State.WaitingOnDeveloper() {
 		return nil
@@ -69,7 +69,7 @@ func workflowGone(b Batch) error {
 // WorkflowGone reports whether a batch waiting on its developer has lost the
 // workflow that would take it on (what the API refuses with WORKFLOW_GONE),
 // for ops (opsctl stuck).
-func (s *Migrator) WorkflowGone(ctx context.Context, b Batch) (bool, error) {
+func (s *WorkflowSteps) WorkflowGone(ctx context.Context, b Batch) (bool, error) {
 	m, err := s.Store.Migration(ctx, b.MigrationID)
 	if err != nil {
 		return false, err

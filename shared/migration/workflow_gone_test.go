@@ -63,7 +63,7 @@ func TestActionsAreRefusedWhenTheWorkflowIsGone(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := tc.p
-			s := &Migrator{Signal: &p, Now: func() time.Time { return now }}
+			s := New(Deps{Signal: &p, Now: func() time.Time { return now }})
 			err := s.workflowAlive(context.Background(), m, tc.b)
 			if tc.want == "" {
 				assert.NoError(t, err)
@@ -73,6 +73,6 @@ func TestActionsAreRefusedWhenTheWorkflowIsGone(t *testing.T) {
 			assert.Equal(t, tc.asked, p.asked)
 		})
 	}
-	s := &Migrator{Signal: signalOnly{}}
+	s := New(Deps{Signal: signalOnly{}})
 	assert.NoError(t, s.workflowAlive(context.Background(), m, waiting(old, "tok")), "a Signaller that cannot tell refuses nothing")
 }

@@ -61,7 +61,7 @@ func TestAWakeThrottledForGoodIsDeliveredLater(t *testing.T) {
 	assert.Equal(t, sfntypes.ExecutionStatusRunning, status(), "the workflow has not heard")
 
 	now := time.Now()
-	m := &migration.Migrator{Signal: c, Now: func() time.Time { return now }}
+	m := migration.New(migration.Deps{Signal: c, Now: func() time.Time { return now }})
 	// The developer's step is done (AWAITING_TARGET), the wait for it still parked.
 	batches := listed{{MigrationID: "m-1", BatchID: "b-1", State: migration.AwaitingTarget, CreatedAt: now.Add(-time.Hour).Format(time.RFC3339Nano),
 		UpdatedAt: now.Add(-5 * time.Minute).Format(time.RFC3339Nano), Tokens: map[migration.Step]string{migration.StepAgreement: token}}}

@@ -17,7 +17,9 @@ import (
 // (migration.Migrator.RemindOne decides and marks it, once).
 type Reminder struct {
 	Store    Lister
-	Migrator *migration.Migrator
+	Migrator interface {
+		RemindOne(ctx context.Context, b migration.Batch, offsets []time.Duration, now time.Time) (time.Duration, error)
+	}
 	Offsets  []time.Duration // longest first; migration.DefaultReminders when empty
 	Log      *slog.Logger
 	Now      func() time.Time // default time.Now

@@ -16,9 +16,27 @@ import (
 	"github.com/devplatform/account-migration/shared/strictjson"
 )
 
-// Steps are the workflow's handlers over one Migrator.
+// UseCases are the use cases the workflow's steps call: the workflow's own
+// (migration.WorkflowSteps) and the read of a batch after it ended.
+// *migration.Migrator has them all.
+type UseCases interface {
+	Begin(ctx context.Context, in migration.BeginInput) (migration.BeginResult, error)
+	Batches(ctx context.Context, migrationID string) ([]migration.Batch, migration.WaitDeadline, error)
+	Await(ctx context.Context, migrationID, batchID string, step migration.Step, token string) (migration.Batch, error)
+	AnnounceWait(ctx context.Context, b migration.Batch) error
+	Move(ctx context.Context, migrationID, batchID string, until time.Time) (migration.Progress, error)
+	HandOff(ctx context.Context, migrationID, batchID string) (migration.Manifest, error)
+	Expire(ctx context.Context, migrationID, batchID string) (migration.Batch, error)
+	FailCaught(ctx context.Context, migrationID, batchID, caught, message string) (migration.Batch, error)
+	Stall(ctx context.Context, migrationID, batchID, caught, message string) (migration.Batch, error)
+	Abandon(ctx context.Context, migrationID, message string) (migration.Summary, error)
+	Summarize(ctx context.Context, migrationID string) (migration.Summary, error)
+	Batch(ctx context.Context, migrationID, batchID string) (migration.Batch, error)
+}
+
+// Steps are the workflow's handlers over its use cases.
 type Steps struct {
-	Migrator *migration.Migrator
+	Migrator UseCases
 	// MoveBudget bounds how long one Move invocation works before it hands
 	// back to the workflow (MOVE_INVOCATION_SECONDS); 0: until the Lambda's
 	// time nearly runs out. The deadline's margin applies in any case.
@@ -158,10 +176,6 @@ func (s Steps) await(ctx context.Context, ev WaitEvent, step migration.Step) (Ac
 	}
 	b, err := s.Migrator.Await(ctx, ev.MigrationID, ev.BatchID, step, ev.TaskToken)
 	if err != nil {
-		if code := migration.ErrorCode(err); code == migration.CodeQuotaExceeded || code == migration.CodeTargetNotEligible {
-			// What ops pre-recorded was refused: the use case ended the batch FAILED.
-			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, string(code))
-		}
 		return Ack{}, failed(ctx, log, err)
 	}
 	log.InfoContext(ctx, "wait parked", "step", string(step), "state", string(b.State))
@@ -226,7 +240,6 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (MoveResult, error) {
 		out := MoveResult{Done: p.Done, Moved: p.Moved, Total: p.Total, BatchKey: p.BatchKey,
 			TargetPlatform: string(p.TargetPlatform), TargetAccountID: p.TargetAccountID}
 		if p.Done {
-			s.recordCommitted(ctx, log, ev, p)
 			// The hand-off before the announcement: the receipt's hash in the
 			// audit trail and the manifest written, or the step fails and is
 			// retried (both are safe to repeat).
@@ -236,10 +249,6 @@ func (s Steps) Commit(ctx context.Context, ev WaitEvent) (MoveResult, error) {
 				return MoveResult{}, boundary(err)
 			}
 			out.Manifest = m
-		} else if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
-			// Not needed by the workflow until done; shown in the execution
-			// history so ops see where a long move is going.
-			out.BatchKey, out.TargetPlatform, out.TargetAccountID = b.BatchKey, string(b.TargetPlatform), b.TargetAccountID
 		}
 		return out, nil
 	}
@@ -260,21 +269,6 @@ func (s Steps) moveUntil(ctx context.Context, now time.Time) time.Time {
 		}
 	}
 	return until
-}
-
-// recordCommitted counts a committed batch by target platform. The platform
-// needs one read of the batch; when that read fails the commit is still
-// counted, under TargetPlatform "unknown", and the step's answer is unchanged.
-// A Lambda retry of a finished Move counts again (metrics are at least once;
-// the BatchCommitted event's batchId is the exact record).
-func (s Steps) recordCommitted(ctx context.Context, log *slog.Logger, ev WaitEvent, p migration.Progress) {
-	platform := ""
-	if b, err := s.Migrator.Batch(ctx, ev.MigrationID, ev.BatchID); err == nil {
-		platform = string(b.TargetPlatform)
-	} else {
-		log.WarnContext(ctx, "committed batch not read for its metric", "error", err)
-	}
-	metrics.BatchCommitted(ctx, ev.MigrationID, ev.BatchID, platform, p.Moved)
 }
 
 // FinishEvent ends a batch or the migration.
@@ -311,26 +305,23 @@ func (s Steps) Finish(ctx context.Context, ev FinishEvent) (any, error) {
 		b, err := s.Migrator.Expire(ctx, ev.MigrationID, ev.BatchID)
 		if err == nil {
 			log.InfoContext(ctx, "batch expired", "state", string(b.State))
-			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, string(migration.CodeExpired))
 		}
 		return s.ended(ctx, log, ev, err)
 	case "fail":
 		caught, msg := caughtError(ev.Error)
-		b, err := s.Migrator.Fail(ctx, ev.MigrationID, ev.BatchID, migration.CodeInternal, msg)
+		// Counted by the error the state machine caught: bounded by the ASL's error names.
+		b, err := s.Migrator.FailCaught(ctx, ev.MigrationID, ev.BatchID, caught, msg)
 		if err == nil {
 			log.WarnContext(ctx, "batch failed", "state", string(b.State), "caught", caught)
-			// By the error the state machine caught: bounded by the ASL's error names.
-			metrics.BatchFailed(ctx, ev.MigrationID, ev.BatchID, caught)
 		}
 		return s.ended(ctx, log, ev, err)
 	case "stall":
 		code, msg := caughtError(ev.Error)
-		b, err := s.Migrator.Stall(ctx, ev.MigrationID, ev.BatchID, migration.CodeMoveStalled, msg)
+		b, err := s.Migrator.Stall(ctx, ev.MigrationID, ev.BatchID, code, msg)
 		if err != nil {
 			return EndResult{}, failed(ctx, log, err)
 		}
 		log.ErrorContext(ctx, "move failed for good: batch stalled in COMMITTING until ops resume it", "state", string(b.State), "caught", code)
-		metrics.BatchStalled(ctx, ev.MigrationID, ev.BatchID, code)
 		return EndResult{Committing: b.State == migration.Committing}, nil
 	case "abandon":
 		_, msg := caughtError(ev.Error)

@@ -82,7 +82,7 @@ func (c *cli) env(ctx context.Context) (*awsEnv, error) {
 	}
 	e := &awsEnv{cfg: cfg, db: dynamodb.NewFromConfig(cfg), sf: sfn.NewFromConfig(cfg), smArn: c.g.stateMachineArn}
 	e.store = dynamostore.New(e.db, c.g.table).WithAuditTable(c.g.auditTable)
-	e.migrator = &migration.Migrator{Store: e.store, Signal: &stepfunctions.Client{API: e.sf, StateMachineArn: e.smArn}}
+	e.migrator = migration.New(migration.Deps{Store: e.store, Signal: &stepfunctions.Client{API: e.sf, StateMachineArn: e.smArn}})
 	c.aws = e
 	return e, nil
 }

@@ -34,7 +34,7 @@ func TestReconcileExitsNonZeroOnViolation(t *testing.T) {
 	store := dynamostore.New(db, table).WithAuditTable(audit)
 	require.NoError(t, store.ImportSnapshot(ctx, snap))
 
-	m := &migration.Migrator{Store: store, Signal: stacktest.NopSignaller{}}
+	m := migration.New(migration.Deps{Store: store, Signal: stacktest.NopSignaller{}})
 	alice := migration.AccountRef{Platform: "microapp", ID: "ma-1001"}
 	res, err := m.Begin(ctx, migration.BeginInput{MigrationID: "m-reconcile", Source: alice, RequestedBy: "test", BatchKeys: []string{"subj-acme/developer"}})
 	require.NoError(t, err)
