@@ -5,6 +5,7 @@
 package statemachine
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -77,8 +78,10 @@ func substitute(def string, defaults map[string]string) string {
 }
 
 func TestDefinitions(t *testing.T) {
+	t.Parallel() // python3 and cfn-lint (TestTemplateLints) each take seconds
 	machines, defaults := templateStateMachines(t)
 	require.NotEmpty(t, machines, "template.yaml declares state machines")
+	substituted := map[string]string{}
 	for file, subs := range machines {
 		t.Run(file, func(t *testing.T) {
 			raw, err := os.ReadFile(file)
@@ -97,9 +100,10 @@ func TestDefinitions(t *testing.T) {
 			var asl map[string]any
 			require.NoError(t, json.Unmarshal([]byte(def), &asl), "the substituted definition is JSON")
 			checkScope(t, "top", asl)
-			mustParseWithMoto(t, def)
+			substituted[file] = def
 		})
 	}
+	mustParseWithMoto(t, substituted)
 }
 
 // transientLambdaErrors are retried by every Lambda task: the service's own
@@ -219,23 +223,34 @@ func catches(st map[string]any, name string) bool {
 	return false
 }
 
-// mustParseWithMoto runs the definition through moto's ASL parser, the one
-// that executes it locally, as the launcher patches it.
-func mustParseWithMoto(t *testing.T, def string) {
+// mustParseWithMoto runs each definition through moto's ASL parser, the one
+// that executes it locally, as the launcher patches it: all in one Python
+// process (importing moto takes seconds), each refusal named by its file.
+func mustParseWithMoto(t *testing.T, defs map[string]string) {
 	t.Helper()
-	cmd := exec.Command("python3", "-c", `import sys
+	in, err := json.Marshal(defs)
+	require.NoError(t, err)
+	cmd := exec.Command("python3", "-c", `import sys, json
 sys.path.insert(0, "../local/moto")
 import launcher
 launcher.patch_tolerated_percentage_integer()
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-AmazonStateLanguageParser.parse(sys.stdin.read())`)
-	cmd.Stdin = strings.NewReader(def)
+failed = False
+for name, definition in json.load(sys.stdin).items():
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as e:
+        print(f"{name}: {e!r}")
+        failed = True
+sys.exit(1 if failed else 0)`)
+	cmd.Stdin = bytes.NewReader(in)
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "moto's ASL parser refused the definition: %s", out)
+	require.NoError(t, err, "moto's ASL parser refused a definition: %s", out)
 }
 
 // TestTemplateLints runs cfn-lint (what `sam validate --lint` runs).
 func TestTemplateLints(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("cfn-lint", "../template.yaml").CombinedOutput()
 	require.NoError(t, err, "cfn-lint: %s", out)
 }

@@ -40,17 +40,7 @@ func moduleRoot(t testing.TB) string {
 func startEcho(t *testing.T, size int, timeout time.Duration, aliases ...string) *rie.Pool {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	emu := filepath.Join(dir, "aws-lambda-rie")
-	if err := rie.BuildEmulator(ctx, moduleRoot(t), emu); err != nil {
-		t.Fatal(err)
-	}
-	boot := filepath.Join(dir, "echofn", "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", boot, "../../stack/testdata/echofn")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build echofn: %v\n%s", err, out)
-	}
+	emu, boot := buildOnce(t)
 	var logs io.Writer = io.Discard
 	if testing.Verbose() {
 		logs = &testLog{t: t}
@@ -77,6 +67,46 @@ func startEcho(t *testing.T, size int, timeout time.Duration, aliases ...string)
 		}
 	})
 	return p
+}
+
+var (
+	built    sync.Once
+	builtDir string
+	buildErr error
+)
+
+// buildOnce builds the emulator and echofn once for the whole test binary
+// (each build takes seconds; every test starts its own pool from them).
+// TestMain removes the directory.
+func buildOnce(t *testing.T) (emu, boot string) {
+	t.Helper()
+	root := moduleRoot(t)
+	built.Do(func() {
+		builtDir, buildErr = os.MkdirTemp("", "rie-test-")
+		if buildErr != nil {
+			return
+		}
+		if buildErr = rie.BuildEmulator(context.Background(), root, filepath.Join(builtDir, "aws-lambda-rie")); buildErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(builtDir, "echofn", "bootstrap"), "../../stack/testdata/echofn")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build echofn: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(builtDir, "aws-lambda-rie"), filepath.Join(builtDir, "echofn", "bootstrap")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
 }
 
 type testLog struct {
