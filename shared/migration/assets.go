@@ -145,3 +145,22 @@ func ParseBatchKey(key string) (subjectID string, p TargetPlatform, ok bool) {
 	}
 	return key[:i], p, true
 }
+
+// ValidID accepts the ids the API and the snapshot use: 1-128 printable ASCII
+// characters without path separators or spaces, so an id can never escape a
+// key or a URL segment.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-' || c == '_' || c == '.' || c == '@' || c == '+':
+		default:
+			return false
+		}
+	}
+	return true
+}

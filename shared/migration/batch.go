@@ -113,110 +113,94 @@ func NextAction(s BatchState) string {
 	}
 }
 
-// MigrationState is derived from the batches, never stored apart from them, so
-// it cannot disagree with them: COMPLETED once no batch waits or moves.
-type MigrationState string
-
-const (
-	MigrationInProgress        MigrationState = "IN_PROGRESS"
-	MigrationCompleted         MigrationState = "COMPLETED"
-	MigrationNoMigrationNeeded MigrationState = "NO_MIGRATION_NEEDED"
-	MigrationFailed            MigrationState = "FAILED"
-)
-
-// DeriveMigrationState folds batch states into the migration's state.
-func DeriveMigrationState(eligible bool, states []BatchState) MigrationState {
-	if !eligible {
-		return MigrationNoMigrationNeeded
-	}
-	for _, s := range states {
-		if !s.Final() {
-			return MigrationInProgress
-		}
-	}
-	return MigrationCompleted
+// BatchError is why a batch FAILED.
+type BatchError struct {
+	Code    Code   `json:"code" dynamodbav:"code"`
+	Message string `json:"message" dynamodbav:"message"`
 }
 
-// Target is the developer's choice of target account for a batch (rule 8).
-type Target struct {
-	Mode      string `json:"mode" dynamodbav:"mode"`
-	AccountID string `json:"accountId,omitempty" dynamodbav:"accountId,omitempty"`
+// Batch is the unit of migration: the assets of one source account under one
+// subject going to one target platform, landing in exactly one target account.
+type Batch struct {
+	MigrationID     string         `json:"migrationId" dynamodbav:"migrationId"`
+	BatchID         string         `json:"batchId" dynamodbav:"batchId"`
+	BatchKey        string         `json:"batchKey" dynamodbav:"batchKey"`
+	SubjectID       string         `json:"subjectId" dynamodbav:"subjectId"`
+	SubjectKind     SubjectKind    `json:"subjectKind,omitempty" dynamodbav:"subjectKind,omitempty"`
+	TargetPlatform  TargetPlatform `json:"targetPlatform" dynamodbav:"targetPlatform"`
+	Source          AccountRef     `json:"source" dynamodbav:"source"`
+	Login           string         `json:"-" dynamodbav:"login"`
+	State           BatchState     `json:"state" dynamodbav:"state"`
+	Counts          Counts         `json:"counts" dynamodbav:"counts"`
+	Total           int            `json:"total" dynamodbav:"total"`
+	Moved           int            `json:"moved" dynamodbav:"moved"`
+	MiniPrograms    int            `json:"miniPrograms" dynamodbav:"miniPrograms"`
+	Agreement       *Acceptance    `json:"agreement,omitempty" dynamodbav:"agreement,omitempty"`
+	Target          *Target        `json:"target,omitempty" dynamodbav:"target,omitempty"`
+	TargetAccountID string         `json:"targetAccountId,omitempty" dynamodbav:"targetAccountId,omitempty"`
+	Error           *BatchError    `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	CreatedAt       string         `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt       string         `json:"updatedAt" dynamodbav:"updatedAt"`
+	CommitDeadline  string         `json:"commitDeadline,omitempty" dynamodbav:"commitDeadline,omitempty"`
+	// ExpiresAt is the batch's one deadline for all its waits on the developer
+	// (rule 13): CreatedAt plus the pending timeout. Stored under another name:
+	// the table's TTL attribute is called expiresAt.
+	ExpiresAt string `json:"expiresAt,omitempty" dynamodbav:"waitDeadline,omitempty"`
+	// Task tokens of the workflow's parked waits, one per step. Never shown.
+	Tokens map[Step]string `json:"-" dynamodbav:"-"`
+	// LastRefusal is why the point of no return last sent the batch back to
+	// AWAITING_TARGET (its target was taken): nothing moved, choose again.
+	LastRefusal *BatchError `json:"lastRefusal,omitempty" dynamodbav:"lastRefusal,omitempty"`
+	// Probe is the item keys ("<type>#<id>") the point of no return reads
+	// again: all its mini-programs and a few others (PlannedBatch.Probe).
+	Probe []string `json:"-" dynamodbav:"probe,omitempty"`
+	// LateArrivals counts records that arrived for assets this batch had
+	// already moved: they followed them to its target account.
+	LateArrivals int `json:"lateArrivals,omitempty" dynamodbav:"lateArrivals,omitempty"`
+	// Left is how many items the move has still to move, kept from the point
+	// of no return (nil on batches that passed it before it was kept): the
+	// closing applies only when it reaches zero, so a record that joined the
+	// batch during its move is never left behind.
+	Left *int `json:"-" dynamodbav:"left,omitempty"`
+	// Joined lists the apps, services, identities and relations
+	// ("<type>#<id>") imported into the batch while it waited, and Joins
+	// counts every record that joined: the point of no return reads the
+	// listed ones by key whatever the index says, and reads again when Joins
+	// changed under it.
+	Joined []string `json:"-" dynamodbav:"joined,stringset,omitempty"`
+	Joins  int      `json:"-" dynamodbav:"joins,omitempty"`
+	// ReceiptSHA256 is the hash of the receipt last recorded in the audit
+	// trail (EventReceiptIssued), once the batch is COMMITTED.
+	ReceiptSHA256 string `json:"-" dynamodbav:"receiptSha256,omitempty"`
+	// Reminded are the BatchExpiring reminders sent for the batch's deadline.
+	Reminded []string `json:"-" dynamodbav:"reminded,stringset,omitempty"`
 }
 
-const (
-	TargetModeExisting = "existing"
-	TargetModeNew      = "new"
-)
-
-// Validate checks the shape of a target choice.
-func (t Target) Validate() error {
-	switch t.Mode {
-	case TargetModeNew:
-		if t.AccountID != "" {
-			return Errorf(CodeInvalidInput, "mode \"new\" takes no accountId")
-		}
-	case TargetModeExisting:
-		if !ValidID(t.AccountID) {
-			return Errorf(CodeInvalidInput, "mode \"existing\" needs a valid accountId")
-		}
-	default:
-		return Errorf(CodeInvalidInput, "mode must be \"existing\" or \"new\"")
-	}
-	return nil
+// SourceHolder is the holder string of the batch's old-platform account.
+func (b Batch) SourceHolder() string {
+	return SourceHolder(SourcePlatform(b.Source.Platform), b.Source.ID)
 }
 
-// NewTargetAccountID is the id of the account created for a batch that chose
-// mode "new". It is derived from the batch so a retried commit creates it once.
-func NewTargetAccountID(p TargetPlatform, batchID string) string {
-	prefix := "dev"
-	if p == TargetPartner {
-		prefix = "par"
+// TargetHolder is the holder string of the batch's chosen target account.
+func (b Batch) TargetHolder() string { return TargetHolder(b.TargetPlatform, b.TargetAccountID) }
+
+// Deadline is when the batch expires if it has not passed the point of no
+// return; batches written before the deadline was stored count from CreatedAt.
+func (b Batch) Deadline(pending time.Duration) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, b.ExpiresAt); err == nil {
+		return t
 	}
-	return prefix + "-" + batchID
+	created, _ := time.Parse(time.RFC3339Nano, b.CreatedAt)
+	return created.Add(pending)
 }
 
-// CheckTarget says whether an existing target account may receive a batch: it
-// must be on the batch's platform, registered by the caller's login, onboarding
-// applied or completed (rule 8), and hold no other subject (rule 3). The store
-// enforces the subject binding again, as a condition, at the point of no return.
-func CheckTarget(t TargetAccount, login string, p TargetPlatform, subjectID string) error {
-	switch {
-	case t.Platform != p:
-		return Errorf(CodeTargetNotEligible, "account %s is not on the %s platform", t.ID, p)
-	case t.Login != login:
-		return Errorf(CodeTargetNotEligible, "account %s is not registered with your login", t.ID)
-	case t.Onboarding != OnboardingApplied && t.Onboarding != OnboardingCompleted:
-		return Errorf(CodeTargetNotEligible, "account %s has not applied for onboarding", t.ID)
-	case t.SubjectID != "" && t.SubjectID != subjectID:
-		return Errorf(CodeTargetNotEligible, "account %s already holds another subject", t.ID)
+// ResolveTargetAccountID is the account the batch lands in once its target is chosen.
+func (b Batch) ResolveTargetAccountID() string {
+	if b.Target == nil {
+		return ""
 	}
-	return nil
-}
-
-// MiniProgramQuota is how many mini-programs one subject may hold on the
-// developer platform (rule 12): 10 for a company, 5 otherwise.
-func MiniProgramQuota(k SubjectKind) int {
-	if k == SubjectCompany {
-		return 10
+	if b.Target.Mode == TargetModeNew {
+		return NewTargetAccountID(b.TargetPlatform, b.BatchID)
 	}
-	return 5
-}
-
-// ValidID accepts the ids the API and the snapshot use: 1-128 printable ASCII
-// characters without path separators or spaces, so an id can never escape a
-// key or a URL segment.
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '-' || c == '_' || c == '.' || c == '@' || c == '+':
-		default:
-			return false
-		}
-	}
-	return true
+	return b.Target.AccountID
 }

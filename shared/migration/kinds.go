@@ -45,3 +45,12 @@ const (
 func (p SourcePlatform) Valid() bool {
 	return p == PlatformMicroapp || p == PlatformDouyinOpenLegacy || p == PlatformThirdParty
 }
+
+// MiniProgramQuota is how many mini-programs one subject may hold on the
+// developer platform (rule 12): 10 for a company, 5 otherwise.
+func MiniProgramQuota(k SubjectKind) int {
+	if k == SubjectCompany {
+		return 10
+	}
+	return 5
+}
