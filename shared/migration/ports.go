@@ -203,3 +203,10 @@ type Outcomes interface {
 	// workflow error it caught.
 	BatchStalled(ctx context.Context, b Batch, label string)
 }
+
+// BatchLister lists the batches in a state whose last change is before a
+// time, oldest first: the store, read by the rewake, the waiting probe and
+// the reminders.
+type BatchLister interface {
+	BatchesInState(ctx context.Context, state BatchState, updatedBefore time.Time, limit int) ([]Batch, error)
+}

@@ -10,12 +10,6 @@ import (
 // have heard is sent again: longer than a wake and its retries take.
 const RewakeAfter = time.Minute
 
-// BatchLister lists the batches in a state whose last change is before a
-// time, oldest first (dynamostore.Store).
-type BatchLister interface {
-	BatchesInState(ctx context.Context, state BatchState, updatedBefore time.Time, limit int) ([]Batch, error)
-}
-
 // unheardWake is the wait a batch's last step should have ended, when
 // nothing shows the workflow heard it: the batch is past the step, and the
 // workflow has neither parked the next wait nor started moving. "" when

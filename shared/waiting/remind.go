@@ -20,9 +20,9 @@ type Reminder struct {
 	Migrator interface {
 		RemindOne(ctx context.Context, b migration.Batch, offsets []time.Duration, now time.Time) (time.Duration, error)
 	}
-	Offsets  []time.Duration // longest first; migration.DefaultReminders when empty
-	Log      *slog.Logger
-	Now      func() time.Time // default time.Now
+	Offsets []time.Duration // longest first; migration.DefaultReminders when empty
+	Log     *slog.Logger
+	Now     func() time.Time // default time.Now
 }
 
 // SweepReport is what one sweep did.

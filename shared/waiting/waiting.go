@@ -16,10 +16,8 @@ import (
 // States are the batch states that wait on a developer.
 var States = []migration.BatchState{migration.AwaitingAgreement, migration.AwaitingTarget, migration.AwaitingConfirmation}
 
-// Lister lists batches by state, oldest change first (dynamostore.Store).
-type Lister interface {
-	BatchesInState(ctx context.Context, state migration.BatchState, updatedBefore time.Time, limit int) ([]migration.Batch, error)
-}
+// Lister lists batches by state, oldest change first: the domain's port.
+type Lister = migration.BatchLister
 
 // Batches lists the waiting batches last changed before before (zero: all),
 // oldest first, at most limit of them (0: all).
