@@ -125,27 +125,6 @@ func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, othe
 	return minis, others, nil
 }
 
-// readEach reads the records of keys consistently, 100 at a time
-// (BatchGetItem's limit), and hands each item to each until it returns false.
-func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeValue, each func(migration.Item) bool) error {
-	for start := 0; start < len(keys); start += 100 {
-		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			var it migration.Item
-			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
-				return err
-			}
-			if !each(it) {
-				return nil
-			}
-		}
-	}
-	return nil
-}
-
 // batchGet reads up to 100 records consistently, asking again for what
 // DynamoDB leaves unprocessed, with a growing pause.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
