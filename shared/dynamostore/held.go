@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -123,43 +122,4 @@ func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, othe
 		}
 	}
 	return minis, others, nil
-}
-
-// batchGet reads up to 100 records consistently, asking again for what
-// DynamoDB leaves unprocessed, with a growing pause.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
-	if len(attrs) > 0 {
-		names := make([]expression.NameBuilder, len(attrs))
-		for i, a := range attrs {
-			names[i] = expression.Name(a)
-		}
-		proj, err := expression.NewBuilder().WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
-		if err != nil {
-			return nil, err
-		}
-		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
-	}
-	pending := keys
-	for attempt := 0; len(pending) > 0; attempt++ {
-		if attempt > 8 {
-			return nil, migration.Errorf(migration.CodeUnavailable, "%d reads left unprocessed; try again", len(pending))
-		}
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
-			}
-		}
-		ka.Keys = pending
-		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		out = append(out, res.Responses[s.table]...)
-		pending = res.UnprocessedKeys[s.table].Keys
-	}
-	return out, nil
 }

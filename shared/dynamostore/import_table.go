@@ -74,37 +74,6 @@ func accountOfHolder(holder string) (migration.AccountRef, bool) {
 	return migration.ParseAccountRef(rest)
 }
 
-// readKeys reads keys consistently, 100 a call, in no particular order;
-// only the attributes named, when any are.
-func (s *Store) readKeys(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	seen := map[string]bool{}
-	var batch []map[string]types.AttributeValue
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		rows, err := s.batchGet(ctx, batch, attrs...)
-		out = append(out, rows...)
-		batch = batch[:0]
-		return err
-	}
-	for _, k := range keys {
-		id := stringAttr(k, attrPK) + "\x00" + stringAttr(k, attrSK)
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		batch = append(batch, k)
-		if len(batch) == batchGetLimit {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, flush()
-}
-
 // rowKey is the key of the row a record is kept in.
 func rowKey(r migration.Record) (pk string) {
 	switch r.Type {

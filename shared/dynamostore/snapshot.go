@@ -157,9 +157,6 @@ func sameSource(r importRow, old map[string]types.AttributeValue) error {
 	return nil
 }
 
-// batchGetLimit is BatchGetItem's limit of keys per call.
-const batchGetLimit = 100
-
 // recheck handles a cancelled import transaction: the rows whose condition
 // failed exist now and are compared; the others are returned to retry.
 func (s *Store) recheck(ctx context.Context, chunk []importRow, err error, rep *ImportReport) ([]importRow, error) {

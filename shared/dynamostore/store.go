@@ -2,58 +2,37 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/devplatform/account-migration/shared/migration"
-	"github.com/devplatform/account-migration/shared/strictjson"
 )
-
-// API is the part of the DynamoDB client the store uses.
-type API interface {
-	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-}
 
 // Store is the DynamoDB adapter of migration.Store.
 type Store struct {
-	db    API
-	table string
-	audit string // the append-only audit trail's table
+	*base
 }
 
 var _ migration.Store = (*Store)(nil)
 
 // New returns a store on table, with the audit trail in the same table until
 // WithAuditTable names its own (as the deployed functions do).
-func New(client API, table string) *Store { return &Store{db: client, table: table, audit: table} }
+func New(client API, table string) *Store {
+	return &Store{&base{db: client, table: table, audit: table}}
+}
 
 // WithAuditTable puts the audit trail in a table of its own, where the
 // functions may only add records (template.yaml's AuditTable); "" keeps it.
 func (s *Store) WithAuditTable(name string) *Store {
-	c := *s
+	b := *s.base
 	if name != "" {
-		c.audit = name
+		b.audit = name
 	}
-	return &c
+	return &Store{&b}
 }
 
 // Table is the table's name.
@@ -61,187 +40,6 @@ func (s *Store) Table() string { return s.table }
 
 // AuditTable is the audit trail's table.
 func (s *Store) AuditTable() string { return s.audit }
-
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: pk},
-		attrSK: &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
-// record marshals v and adds its keys.
-func record(v any, keys map[string]string) (map[string]types.AttributeValue, error) {
-	av, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		return nil, err
-	}
-	for k, val := range keys {
-		av[k] = &types.AttributeValueMemberS{Value: val}
-	}
-	return av, nil
-}
-
-// get reads one item consistently into out; NOT_FOUND when absent.
-func (s *Store) get(ctx context.Context, pk, sk string, out any, what string) error {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return storeErr(err)
-	}
-	if res.Item == nil {
-		return migration.Errorf(migration.CodeNotFound, "no %s", what)
-	}
-	return attributevalue.UnmarshalMap(res.Item, out)
-}
-
-// storeErr turns an SDK error into a coded one: throttling and server faults
-// become UNAVAILABLE (retryable); the cause stays inside for the logs.
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var coded *migration.Error
-	if errors.As(err, &coded) {
-		return err
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "TransactionConflictException":
-			return &migration.Error{Code: migration.CodeUnavailable, Message: "the store is busy; try again", Err: err}
-		}
-	}
-	// A connection reset, EOF or timeout after the SDK's own retries: the
-	// request may or may not have applied, and every write here is safe to
-	// repeat, so the caller retries.
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) || (retry.RetryableConnectionError{}).IsErrorRetryable(err) == aws.TrueTernary {
-		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store could not be reached; try again", Err: err}
-	}
-	// A 5xx without an AWS error code (a proxy, a load balancer, an emulator
-	// fault) is as transient as a throttle: the caller retries.
-	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
-		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store failed; try again", Err: err}
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &migration.Error{Code: migration.CodeUnavailable, Message: "the store did not answer in time; try again", Err: err}
-	}
-	return &migration.Error{Code: migration.CodeInternal, Message: "store error", Err: err}
-}
-
-// ---- Cursors --------------------------------------------------------------------------
-
-// A cursor is the query's LastEvaluatedKey (all string attributes here),
-// base64url-encoded JSON. decodeCursor refuses a cursor for another partition,
-// so a cursor can never open someone else's listing.
-func encodeCursor(lek map[string]types.AttributeValue) string {
-	if len(lek) == 0 {
-		return ""
-	}
-	m := map[string]string{}
-	for k, v := range lek {
-		if sv, ok := v.(*types.AttributeValueMemberS); ok {
-			m[k] = sv.Value
-		}
-	}
-	b, _ := json.Marshal(m)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(c, index, partitionAttr, partition, sortAttr, sortPrefix string) (map[string]types.AttributeValue, error) {
-	if c == "" {
-		return nil, nil
-	}
-	bad := migration.Errorf(migration.CodeInvalidInput, "cursor is not valid")
-	if len(c) > 2048 {
-		return nil, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return nil, bad
-	}
-	var m map[string]string
-	if err := strictjson.Decode(b, &m); err != nil || m[partitionAttr] != partition || !strings.HasPrefix(m[sortAttr], sortPrefix) {
-		return nil, bad
-	}
-	// Exactly the keys a LastEvaluatedKey of this query has (the table's,
-	// plus the index's): any other set is a start key DynamoDB refuses.
-	want := map[string]bool{attrPK: true, attrSK: true}
-	if index != "" {
-		want[partitionAttr], want[sortAttr] = true, true
-	}
-	if len(m) != len(want) {
-		return nil, bad
-	}
-	out := map[string]types.AttributeValue{}
-	for k, v := range m {
-		if !want[k] || v == "" {
-			return nil, bad
-		}
-		out[k] = &types.AttributeValueMemberS{Value: v}
-	}
-	return out, nil
-}
-
-// queryPage runs one page of a key-condition query on index (or the table).
-func (s *Store) queryPage(ctx context.Context, index, pkAttr, pk, skAttr, skPrefix, cursor string, limit int, consistent bool) ([]map[string]types.AttributeValue, string, error) {
-	start, err := decodeCursor(cursor, index, pkAttr, pk, skAttr, skPrefix)
-	if err != nil {
-		return nil, "", err
-	}
-	kc := expression.Key(pkAttr).Equal(expression.Value(pk))
-	if skPrefix != "" {
-		kc = kc.And(expression.Key(skAttr).BeginsWith(skPrefix))
-	}
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, "", err
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, Limit: aws.Int32(int32(limit))}
-	if index != "" {
-		in.IndexName = aws.String(index)
-	} else {
-		in.ConsistentRead = aws.Bool(consistent)
-	}
-	res, err := s.db.Query(ctx, in)
-	var api smithy.APIError
-	if err != nil && start != nil && errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
-		// A start key DynamoDB refuses came from the caller's cursor.
-		return nil, "", &migration.Error{Code: migration.CodeInvalidInput, Message: "cursor is not valid", Err: err}
-	}
-	if err != nil {
-		return nil, "", storeErr(err)
-	}
-	return res.Items, encodeCursor(res.LastEvaluatedKey), nil
-}
-
-// queryAll reads every page of a query on the table itself.
-func (s *Store) queryAll(ctx context.Context, pk, skPrefix string) ([]map[string]types.AttributeValue, error) {
-	kc := expression.Key(attrPK).Equal(expression.Value(pk))
-	if skPrefix != "" {
-		kc = kc.And(expression.Key(attrSK).BeginsWith(skPrefix))
-	}
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, err
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
-	var all []map[string]types.AttributeValue
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		all = append(all, page.Items...)
-	}
-	return all, nil
-}
 
 // ---- Reads ----------------------------------------------------------------------------
 
@@ -395,7 +193,7 @@ func (s *Store) HasViewed(ctx context.Context, src migration.AccountRef, version
 
 // AuditTrail pages through an account's audit events, oldest first.
 func (s *Store) AuditTrail(ctx context.Context, src migration.AccountRef, cursor string, limit int) ([]migration.AuditEvent, string, error) {
-	trail := &Store{db: s.db, table: s.audit, audit: s.audit}
+	trail := &base{db: s.db, table: s.audit, audit: s.audit}
 	rows, next, err := trail.queryPage(ctx, "", attrPK, auditPK(src.String()), attrSK, "", cursor, limit, true)
 	if err != nil {
 		return nil, "", err

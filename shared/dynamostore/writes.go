@@ -3,9 +3,7 @@ package dynamostore
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -13,31 +11,6 @@ import (
 
 	"github.com/devplatform/account-migration/shared/migration"
 )
-
-// auditPut is the append-only audit record: a put that never overwrites, into
-// the audit table (where the functions' IAM allows nothing but adding). Its
-// sort key is the account's next sequence number, given by transact when it
-// sends the put (audit_seq.go); ref names what the record is about.
-func (s *Store) auditPut(ev migration.AuditEvent, ref string) (types.TransactWriteItem, error) {
-	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: auditSeqPrefix, "ref": ref})
-	if err != nil {
-		return types.TransactWriteItem{}, err
-	}
-	markPersonal(av) // its IP and user agent expire (retention.go)
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
-	if err != nil {
-		return types.TransactWriteItem{}, err
-	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.audit, Item: av, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
-}
-
-func auditSeq(ev migration.AuditEvent) string {
-	return ev.MigrationID + "#" + ev.BatchID + "#" + ev.Event
-}
-
-// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
-const maxTransactItems = 100
 
 // claimPut makes migrationID the account's one active migration, unless
 // another holds it: a put that passes only on no claim or its own.
@@ -249,20 +222,6 @@ func (s *Store) RecordView(ctx context.Context, src migration.AccountRef, a migr
 	return err
 }
 
-func (s *Store) update(ctx context.Context, pk, sk string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(pk, sk), UpdateExpression: expr.Update(),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return migration.Errorf(migration.CodeNotFound, "no such record")
-	}
-	return storeErr(err)
-}
-
 // stateIn is the condition "state is one of from".
 func stateIn(from []migration.BatchState) expression.ConditionBuilder {
 	ops := make([]expression.OperandBuilder, len(from))
@@ -376,74 +335,4 @@ func (s *Store) ParkToken(ctx context.Context, migrationID, batchID string, step
 		return b, false, nil
 	}
 	return b, err == nil, err
-}
-
-// transact runs one TransactWriteItems.
-// Audit puts among the items get their account's next sequence numbers; a
-// transaction cancelled only because another writer took a number first is
-// sent again with the next ones.
-func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	audits := s.auditIndexes(items)
-	for attempt := 1; ; attempt++ {
-		if err := s.sequenceAudit(ctx, items, audits); err != nil {
-			return err
-		}
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			return storeErr(err)
-		}
-		if len(audits) == 0 || !onlyAuditRaced(tce.CancellationReasons, audits) {
-			return err // callers read the cancellation reasons
-		}
-		if attempt == auditSeqAttempts {
-			return &migration.Error{Code: migration.CodeUnavailable, Message: "too many writers on this account's audit trail at once; try again", Err: err}
-		}
-		if err := auditRaceBackoff(ctx, attempt); err != nil {
-			return err
-		}
-	}
-}
-
-// conditionFailures maps the index of each action whose condition failed.
-func conditionFailures(err error) map[int]bool {
-	out := map[int]bool{}
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return out
-	}
-	for i, r := range tce.CancellationReasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-			out[i] = true
-		}
-	}
-	return out
-}
-
-// isAllConditionFailed reports a transaction cancelled only by conditions.
-func isAllConditionFailed(err error) bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return false
-	}
-	for _, r := range tce.CancellationReasons {
-		if c := aws.ToString(r.Code); c != "" && c != "None" && c != "ConditionalCheckFailed" {
-			return false
-		}
-	}
-	return true
-}
-
-// cancelled turns an unexpected transaction cancellation into a coded error.
-func cancelled(err error, what string) error {
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		for _, r := range tce.CancellationReasons {
-			if c := aws.ToString(r.Code); c == "TransactionConflict" || c == "ThrottlingError" || c == "ProvisionedThroughputExceeded" {
-				return &migration.Error{Code: migration.CodeUnavailable, Message: what + " met a concurrent change; try again", Err: err}
-			}
-		}
-		return &migration.Error{Code: migration.CodeInternal, Message: fmt.Sprintf("%s was cancelled", what), Err: err}
-	}
-	return err
 }
