@@ -38,13 +38,13 @@ const (
 // auditPut is the append-only audit record: a put that never overwrites, into
 // the audit table (where the functions' IAM allows nothing but adding). Its
 // sort key is the account's next sequence number, given by transact when it
-// sends the put (audit_seq.go); ref names what the record is about.
+// sends the put (below); ref names what the record is about.
 func (s *base) auditPut(ev migration.AuditEvent, ref string) (types.TransactWriteItem, error) {
 	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: auditSeqPrefix, "ref": ref})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	markPersonal(av) // its IP and user agent expire (retention.go)
+	markPersonal(av) // its IP and user agent expire (audit_retention.go)
 	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err

@@ -34,7 +34,7 @@ func heldRow(t migration.TargetAccount) (map[string]types.AttributeValue, error)
 	}{t.MiniPrograms}, map[string]string{attrPK: heldPK(t.SubjectID), attrSK: heldPrefix + t.ID})
 }
 
-func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
+func (s *Commits) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
 	rows, err := s.queryAll(ctx, heldPK(subjectID), "")
 	if err != nil {
 		return nil, nil, err
@@ -65,7 +65,7 @@ func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string
 // it waited (Joined, read whatever the index says), less those that arrived
 // too late for it (WaitsFor). total is what the move will take, mini the
 // mini-programs among them.
-func (s *Store) willMove(ctx context.Context, b migration.Batch) (total, mini int, err error) {
+func (s *Commits) willMove(ctx context.Context, b migration.Batch) (total, mini int, err error) {
 	src := b.SourceHolder()
 	minis, others, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Store) willMove(ctx context.Context, b migration.Batch) (total, mini in
 // indexed lists the keys the index files under holder and prefix: the
 // mini-programs apart (an item's type and kind never change, so the lagging
 // index may say which they are).
-func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
+func (s *Commits) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
 	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(holder))).And(expression.Key(attrGSI1SK).BeginsWith(prefix))
 	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).
 		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("kind"))).Build()

@@ -14,9 +14,9 @@ import (
 
 // ImportTable is the table side of an import (importer.Table): the reads
 // that resolve and judge records, and the conditional writes that add them.
-func (s *Store) ImportTable() importer.Table { return importTable{s} }
+func (s *SnapshotImport) ImportTable() importer.Table { return importTable{s} }
 
-type importTable struct{ s *Store }
+type importTable struct{ s *SnapshotImport }
 
 // Resolve reads the subjects, accounts and assets refs name, consistently,
 // 100 keys a call.
