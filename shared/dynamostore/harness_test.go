@@ -70,6 +70,14 @@ type fixture struct{ migration.Snapshot }
 
 func newFixture() *fixture { return &fixture{migration.Snapshot{Version: 1}} }
 
+// over is e's migrator with its store wrapped: a copy of its dependencies, so
+// e.m itself keeps the real store (copying a Migrator would share them).
+func (e *env) over(s migration.Store) *migration.Migrator {
+	d := *e.m.Deps
+	d.Store = s
+	return migration.New(d)
+}
+
 // aliceApps is the fixture most tests start from: alice (microapp ma-1) of
 // one company subject, with n certified mini-programs.
 func aliceApps(n int) *fixture {

@@ -42,8 +42,7 @@ func TestOpsAgreementAndTargetInOneWrite(t *testing.T) {
 	_, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: "m-1", Source: alice, RequestedBy: "ops:alice", Ops: ops})
 	require.NoError(t, err)
 	counter := &writeCounter{Store: e.store}
-	m := *e.m
-	m.Store = counter
+	m := e.over(counter)
 	ba, bb := e.batchByKey(t, "m-1", "subj-a/developer"), e.batchByKey(t, "m-1", "subj-b/developer")
 
 	got, err := m.Await(e.ctx, "m-1", ba.BatchID, migration.StepAgreement, "a-agreement")

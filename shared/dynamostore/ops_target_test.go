@@ -74,11 +74,10 @@ func TestStaleOpsTargetNeverOverwritesTheDevelopersChoice(t *testing.T) {
 	ba := e.batchByKey(t, "m-1", "subj-a/developer")
 	e.accept(t, alice, ba)
 
-	m := *e.m
-	m.Store = &interleaved{Store: e.store, act: func() {
+	m := e.over(&interleaved{Store: e.store, act: func() {
 		_, err := e.m.SelectTarget(e.ctx, alice, "m-1", ba.BatchID, migration.Target{Mode: migration.TargetModeNew})
 		require.NoError(t, err)
-	}}
+	}})
 	got, err := m.Await(e.ctx, "m-1", ba.BatchID, migration.StepTarget, "a-target")
 	require.NoError(t, err)
 	assert.Equal(t, migration.AwaitingConfirmation, got.State)
