@@ -10,6 +10,6 @@ import (
 
 func main() {
 	env := lambdaenv.MustLoad()
-	api := &httpapi.API{Migrator: env.Migrator, Idempotency: env.Store, Ops: env.Store, Log: env.Log, Release: lambdaenv.Release}
+	api := &httpapi.API{Migrator: env.Migrator, Idempotency: env.Store.Idempotency, Ops: env.Store.OpsReads, Log: env.Log, Release: lambdaenv.Release}
 	lambda.Start(api.Handle)
 }

@@ -30,8 +30,8 @@ func main() {
 	}
 	env.Migrator.Events = eventbus.FromEnv(env.AWS)
 	h := retention.Hourly{
-		Reminders: waiting.Reminder{Store: env.Store, Migrator: env.Migrator, Offsets: offsets, Log: env.Log},
-		Retention: retention.Job{Store: env.Store, Period: period, Log: env.Log},
+		Reminders: waiting.Reminder{Store: env.Store.OpsReads, Migrator: env.Migrator, Offsets: offsets, Log: env.Log},
+		Retention: retention.Job{Store: env.Store.Audit, Period: period, Log: env.Log},
 	}
 	lambda.Start(h.Handle)
 }

@@ -16,9 +16,9 @@ import (
 
 func main() {
 	env := lambdaenv.MustLoad()
-	p := waiting.Prober{Store: env.Store}
+	p := waiting.Prober{Store: env.Store.OpsReads}
 	lambda.Start(func(ctx context.Context, ev waiting.Event) (waiting.Report, error) {
-		if n, err := env.Migrator.Rewake(ctx, env.Store); err != nil {
+		if n, err := env.Migrator.Rewake(ctx, env.Store.OpsReads); err != nil {
 			slog.ErrorContext(ctx, "rewake failed; the next run tries again", "delivered", n, "error", err)
 		} else if n > 0 {
 			slog.WarnContext(ctx, "wakes delivered again", "delivered", n)

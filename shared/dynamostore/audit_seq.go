@@ -35,12 +35,34 @@ const (
 	auditSeqAttempts = 30
 )
 
+// auditPut is the append-only audit record: a put that never overwrites, into
+// the audit table (where the functions' IAM allows nothing but adding). Its
+// sort key is the account's next sequence number, given by transact when it
+// sends the put (below); ref names what the record is about.
+func (s *base) auditPut(ev migration.AuditEvent, ref string) (types.TransactWriteItem, error) {
+	av, err := record(ev, map[string]string{attrPK: auditPK(ev.Account), attrSK: auditSeqPrefix, "ref": ref})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	markPersonal(av) // its IP and user agent expire (audit_retention.go)
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.audit, Item: av, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+func auditSeq(ev migration.AuditEvent) string {
+	return ev.MigrationID + "#" + ev.BatchID + "#" + ev.Event
+}
+
 func auditSK(n int64) string {
 	return fmt.Sprintf("%s%0*d", auditSeqPrefix, auditSeqWidth, n)
 }
 
 // auditIndexes lists the transaction's audit puts (see auditPut).
-func (s *Store) auditIndexes(items []types.TransactWriteItem) []int {
+func (s *base) auditIndexes(items []types.TransactWriteItem) []int {
 	var out []int
 	for i, it := range items {
 		if it.Put != nil && aws.ToString(it.Put.TableName) == s.audit && strings.HasPrefix(stringAttr(it.Put.Item, attrPK), "AUDIT#") {
@@ -52,7 +74,7 @@ func (s *Store) auditIndexes(items []types.TransactWriteItem) []int {
 
 // sequenceAudit gives each audit put the next free numbers of its account,
 // in the order the puts appear.
-func (s *Store) sequenceAudit(ctx context.Context, items []types.TransactWriteItem, audits []int) error {
+func (s *base) sequenceAudit(ctx context.Context, items []types.TransactWriteItem, audits []int) error {
 	next := map[string]int64{}
 	for _, i := range audits {
 		pk := stringAttr(items[i].Put.Item, attrPK)
@@ -73,7 +95,7 @@ func (s *Store) sequenceAudit(ctx context.Context, items []types.TransactWriteIt
 
 // lastAuditSeq is the number of the account's last sequenced record, 0 when
 // it has none (a strongly consistent read of the newest key).
-func (s *Store) lastAuditSeq(ctx context.Context, pk string) (int64, error) {
+func (s *base) lastAuditSeq(ctx context.Context, pk string) (int64, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(auditSeqPrefix))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {

@@ -103,7 +103,7 @@ func (e *Eraser) Erase(ctx context.Context, req EraseRequest) (ErasureReport, er
 	// The data table first: it names the accounts whose trail is theirs.
 	var data []pending
 	accounts := map[string]bool{req.Account.String(): true}
-	err = e.scan(ctx, e.Store.table, func(item map[string]types.AttributeValue) error {
+	err = e.scan(ctx, e.Store.base.table, func(item map[string]types.AttributeValue) error {
 		own := strings.EqualFold(stringAttr(item, "login"), login)
 		if own && strings.HasPrefix(stringAttr(item, attrPK), "ACCOUNT#") {
 			var a migration.Account
@@ -111,7 +111,7 @@ func (e *Eraser) Erase(ctx context.Context, req EraseRequest) (ErasureReport, er
 				accounts[migration.AccountRef{Platform: string(a.Platform), ID: a.ID}.String()] = true
 			}
 		}
-		p, err := scrubItem(e.Store.table, item, match, rep.Pseudonym, own)
+		p, err := scrubItem(e.Store.base.table, item, match, rep.Pseudonym, own)
 		if p != nil {
 			data = append(data, *p)
 		}
@@ -121,10 +121,10 @@ func (e *Eraser) Erase(ctx context.Context, req EraseRequest) (ErasureReport, er
 		return rep, err
 	}
 	var trail []pending
-	if e.Store.audit != e.Store.table {
-		err = e.scan(ctx, e.Store.audit, func(item map[string]types.AttributeValue) error {
+	if e.Store.base.audit != e.Store.base.table {
+		err = e.scan(ctx, e.Store.base.audit, func(item map[string]types.AttributeValue) error {
 			own := accounts[strings.TrimPrefix(stringAttr(item, attrPK), "AUDIT#")]
-			p, err := scrubItem(e.Store.audit, item, match, rep.Pseudonym, own)
+			p, err := scrubItem(e.Store.base.audit, item, match, rep.Pseudonym, own)
 			if p != nil {
 				trail = append(trail, *p)
 			}
@@ -163,16 +163,16 @@ func (e *Eraser) Erase(ctx context.Context, req EraseRequest) (ErasureReport, er
 	}
 	ev := migration.AuditEvent{At: req.At, Event: EventPersonalDataErased, Account: req.Account.String(), Actor: req.Operator,
 		Detail: map[string]any{"reason": req.Reason, "accounts": rep.Accounts, "items": rep.Changed}}
-	audit, err := e.Store.auditPut(ev, "erase#"+req.At)
+	audit, err := e.Store.base.auditPut(ev, "erase#"+req.At)
 	if err != nil {
 		return rep, err
 	}
-	return rep, e.Store.transact(ctx, []types.TransactWriteItem{audit})
+	return rep, e.Store.base.transact(ctx, []types.TransactWriteItem{audit})
 }
 
 // active names the account's migration in progress, if any.
 func (e *Eraser) active(ctx context.Context, ref migration.AccountRef) (string, error) {
-	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.Store.table, Key: key(activePK(ref), metaSK), ConsistentRead: aws.Bool(true)})
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &e.Store.base.table, Key: key(activePK(ref), metaSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return "", storeErr(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,7 +16,11 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-var _ idempotency.Store = (*Store)(nil)
+// Idempotency keeps the HTTP API's idempotency keys: each claimed by one
+// request with a conditional put, then answered or released by it.
+type Idempotency struct{ *base }
+
+var _ idempotency.Store = (*Idempotency)(nil)
 
 func idempotencyPK(scope, key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -26,7 +29,7 @@ func idempotencyPK(scope, key string) string {
 
 // IdempotentResponse returns the record of (scope, key), if any. A record past
 // its TTL counts as absent: DynamoDB deletes expired items only eventually.
-func (s *Store) IdempotentResponse(ctx context.Context, scope, key string) (idempotency.Record, bool, error) {
+func (s *Idempotency) IdempotentResponse(ctx context.Context, scope, key string) (idempotency.Record, bool, error) {
 	var rec idempotency.Record
 	err := s.get(ctx, idempotencyPK(scope, key), metaSK, &rec, "idempotency record")
 	if migration.IsCode(err, migration.CodeNotFound) || (err == nil && rec.ExpiresAt > 0 && rec.ExpiresAt <= time.Now().Unix()) {
@@ -40,7 +43,7 @@ func (s *Store) IdempotentResponse(ctx context.Context, scope, key string) (idem
 // TTL), and for the same request when the claim before it was released or
 // its lease ran out (that request crashed). Otherwise it returns the record as
 // it stands: the answer, or the claim of the request still running.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c idempotency.Claim) (idempotency.Record, bool, error) {
+func (s *Idempotency) ClaimIdempotencyKey(ctx context.Context, scope, key string, c idempotency.Claim) (idempotency.Record, bool, error) {
 	now := time.Now()
 	rec := idempotency.Record{RequestHash: c.RequestHash, Owner: c.Owner,
 		LeaseUntil: now.Add(c.Lease).UnixMilli(), ExpiresAt: now.Add(c.TTL).Unix()}
@@ -81,7 +84,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, scope, key string, c id
 
 // FinishIdempotencyKey stores the answer of the request that holds the claim;
 // it keeps the claim's TTL. It fails when the claim is no longer owner's.
-func (s *Store) FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec idempotency.Record) error {
+func (s *Idempotency) FinishIdempotencyKey(ctx context.Context, scope, key, owner string, rec idempotency.Record) error {
 	upd := expression.Set(expression.Name("status"), expression.Value(rec.Status)).
 		Set(expression.Name("body"), expression.Value(rec.Body)).
 		Remove(expression.Name("owner")).Remove(expression.Name("leaseUntil"))
@@ -91,12 +94,12 @@ func (s *Store) FinishIdempotencyKey(ctx context.Context, scope, key, owner stri
 // ReleaseIdempotencyKey ends owner's claim without an answer: the record
 // keeps the request's hash with its lease ended, so only the same request may
 // run again at once and another one stays IDEMPOTENCY_KEY_REUSED.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, idemKey, owner string) error {
+func (s *Idempotency) ReleaseIdempotencyKey(ctx context.Context, scope, idemKey, owner string) error {
 	upd := expression.Set(expression.Name("leaseUntil"), expression.Value(0)).Remove(expression.Name("owner"))
 	return s.updateClaim(ctx, scope, idemKey, owner, &upd)
 }
 
-func (s *Store) updateClaim(ctx context.Context, scope, idemKey, owner string, upd *expression.UpdateBuilder) error {
+func (s *Idempotency) updateClaim(ctx context.Context, scope, idemKey, owner string, upd *expression.UpdateBuilder) error {
 	expr, err := expression.NewBuilder().WithUpdate(*upd).
 		WithCondition(expression.Name("owner").Equal(expression.Value(owner))).Build()
 	if err != nil {
@@ -114,22 +117,4 @@ func claimErr(err error) error {
 		return migration.Errorf(migration.CodeConflict, "the idempotency claim was taken over")
 	}
 	return storeErr(err)
-}
-
-// LatestMigration returns the account's most recent migration.
-func (s *Store) LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrGSI2PK).Equal(expression.Value(migrationsPK(src)))).Build()
-	if err != nil {
-		return migration.Migration{}, err
-	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI2), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(1)})
-	if err != nil {
-		return migration.Migration{}, storeErr(err)
-	}
-	if len(out.Items) == 0 {
-		return migration.Migration{}, migration.Errorf(migration.CodeNotFound, "account %s has no migration", src)
-	}
-	var m migration.Migration
-	return m, attributevalue.UnmarshalMap(out.Items[0], &m)
 }

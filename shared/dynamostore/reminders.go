@@ -11,10 +11,15 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
+// Reminders marks on a waiting batch the reminders sent for its deadline.
+type Reminders struct{ *base }
+
+var _ migration.Reminders = (*Reminders)(nil)
+
 // MarkReminded adds marks to the batch's set of reminders sent, only while it
 // is still in b.State and marks[0] is not in the set: two sweeps at once send
 // a reminder once, and a batch that moved on gets none.
-func (s *Store) MarkReminded(ctx context.Context, b migration.Batch, marks []string) (bool, error) {
+func (s *Reminders) MarkReminded(ctx context.Context, b migration.Batch, marks []string) (bool, error) {
 	if len(marks) == 0 {
 		return false, nil
 	}
@@ -39,7 +44,7 @@ func (s *Store) MarkReminded(ctx context.Context, b migration.Batch, marks []str
 }
 
 // UnmarkReminded takes marks out of the batch's set of reminders sent.
-func (s *Store) UnmarkReminded(ctx context.Context, b migration.Batch, marks []string) error {
+func (s *Reminders) UnmarkReminded(ctx context.Context, b migration.Batch, marks []string) error {
 	expr, err := expression.NewBuilder().WithUpdate(expression.Delete(expression.Name("reminded"), expression.Value(&types.AttributeValueMemberSS{Value: marks}))).Build()
 	if err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 
 // ImportLease is the import lock for the import workflow (importer.Lease):
 // the same row as Lock's, held by an execution's name across invocations.
-func (s *Store) ImportLease() importer.Lease { return importTable{s} }
+func (s *SnapshotImport) ImportLease() importer.Lease { return importTable{s} }
 
 func (t importTable) Take(ctx context.Context, owner string) (string, time.Time, error) {
 	return t.s.tryImportLock(ctx, owner)

@@ -13,6 +13,20 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
+// Commits is the one-way part of a batch: the point of no return (here, with
+// what it reads of the subject's holdings in commits_held.go), the chunked
+// move (commits_move.go) and the receipt. It reads the batch through records
+// and the target account through targets; the move's closing is a
+// transition, written as steps writes it.
+type Commits struct {
+	*base
+	records *MigrationRecords
+	targets *Holdings
+	steps   *BatchSteps
+}
+
+var _ migration.Commits = (*Commits)(nil)
+
 // PassPointOfNoReturn is the one transaction after which a batch only moves
 // forward. All of it applies or none of it does:
 //
@@ -32,7 +46,7 @@ import (
 // from the plan: the index the plan was read from may lag (a phantom item
 // moved by another migration a moment ago), and a batch with nothing left at
 // its source reserves and binds nothing (NOTHING_TO_MOVE).
-func (s *Store) PassPointOfNoReturn(ctx context.Context, c migration.CommitStart) error {
+func (s *Commits) PassPointOfNoReturn(ctx context.Context, c migration.CommitStart) error {
 	for attempt := 0; ; attempt++ {
 		err := s.passOnce(ctx, c)
 		if !errors.Is(err, errReadAgain) {
@@ -58,10 +72,10 @@ type commitTx struct {
 	total    int          // items the move will take, by consistent reads
 }
 
-func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
+func (s *Commits) passOnce(ctx context.Context, c migration.CommitStart) error {
 	// The batch as it is now: what joined it while it waited is part of
 	// what it moves, and a join after this read makes the commit read again.
-	b, err := s.Batch(ctx, c.Batch.MigrationID, c.Batch.BatchID)
+	b, err := s.records.Batch(ctx, c.Batch.MigrationID, c.Batch.BatchID)
 	if err != nil {
 		return err
 	}
@@ -111,7 +125,7 @@ func (s *Store) passOnce(ctx context.Context, c migration.CommitStart) error {
 	}
 	switch {
 	case failed[0]:
-		cur, rerr := s.Batch(ctx, b.MigrationID, b.BatchID)
+		cur, rerr := s.records.Batch(ctx, b.MigrationID, b.BatchID)
 		if rerr == nil && cur.State == migration.AwaitingConfirmation && cur.TargetAccountID == b.TargetAccountID {
 			return errReadAgain // a record joined the batch since it was read
 		}
@@ -132,7 +146,7 @@ func quotaExceeded(b migration.Batch, limit, mini int) error {
 }
 
 // batchWrite is action 0: the batch AWAITING_CONFIRMATION -> COMMITTING.
-func (s *Store) batchWrite(tx *commitTx, b migration.Batch, deadline time.Time, at string) error {
+func (s *Commits) batchWrite(tx *commitTx, b migration.Batch, deadline time.Time, at string) error {
 	upd := expression.Set(expression.Name("state"), expression.Value(migration.Committing)).
 		Set(expression.Name("updatedAt"), expression.Value(at)).
 		Set(expression.Name("commitDeadline"), expression.Value(deadline.UTC().Format(time.RFC3339))).
@@ -163,7 +177,7 @@ func (s *Store) batchWrite(tx *commitTx, b migration.Batch, deadline time.Time, 
 // targetWrite creates or binds the target account. brings is what an existing
 // account bound to the subject for the first time already holds: it joins the
 // subject's count in this transaction.
-func (s *Store) targetWrite(ctx context.Context, tx *commitTx, c migration.CommitStart) (brings int, err error) {
+func (s *Commits) targetWrite(ctx context.Context, tx *commitTx, c migration.CommitStart) (brings int, err error) {
 	b := c.Batch
 	tx.targetAt = len(tx.writes)
 	if c.NewAccount != nil {
@@ -179,7 +193,7 @@ func (s *Store) targetWrite(ctx context.Context, tx *commitTx, c migration.Commi
 			ConditionExpression: nexpr.Condition(), ExpressionAttributeNames: nexpr.Names()}})
 		return 0, nil
 	}
-	acct, err := s.TargetAccount(ctx, b.TargetPlatform, b.TargetAccountID)
+	acct, err := s.targets.TargetAccount(ctx, b.TargetPlatform, b.TargetAccountID)
 	if migration.IsCode(err, migration.CodeNotFound) {
 		return 0, notEligible(b)
 	} else if err != nil {
@@ -233,7 +247,7 @@ const maxAbsorbed = 90
 // (as consistent reads found them), what a first-bound account brings, and
 // what the subject's imported target accounts hold that the counter has not
 // absorbed yet, each absorbed once (a marker put only if absent).
-func (s *Store) quotaWrites(ctx context.Context, tx *commitTx, c migration.CommitStart, brings int) error {
+func (s *Commits) quotaWrites(ctx context.Context, tx *commitTx, c migration.CommitStart, brings int) error {
 	if c.QuotaLimit <= 0 || c.BindSubject == "" {
 		return nil
 	}
@@ -283,4 +297,29 @@ func (s *Store) quotaWrites(ctx context.Context, tx *commitTx, c migration.Commi
 func targetRecord(t migration.TargetAccount) (map[string]types.AttributeValue, error) {
 	return record(t, map[string]string{attrPK: targetPK(t.Platform, t.ID), attrSK: metaSK,
 		attrGSI2PK: loginPK(t.Platform, t.Login), attrGSI2SK: "TARGET#" + t.ID})
+}
+
+// RecordReceipt stores sha on the committed batch with its audit event, in
+// one transaction. The condition (COMMITTED, and another or no hash recorded)
+// makes a second call with the same hash write nothing.
+func (s *Commits) RecordReceipt(ctx context.Context, b migration.Batch, sha string, ev migration.AuditEvent) error {
+	cond := expression.Name("state").Equal(expression.Value(migration.Committed)).
+		And(expression.Or(expression.AttributeNotExists(expression.Name("receiptSha256")),
+			expression.Name("receiptSha256").NotEqual(expression.Value(sha))))
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("receiptSha256"), expression.Value(sha))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return err
+	}
+	audit, err := s.auditPut(ev, auditSeq(ev)+"#"+sha[:16])
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: key(migrationPK(b.MigrationID), batchSK(b.BatchID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, audit})
+	if isAllConditionFailed(err) {
+		return nil // this hash is recorded already (a concurrent or earlier call)
+	}
+	return err
 }

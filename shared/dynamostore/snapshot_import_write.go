@@ -181,7 +181,7 @@ func (t importTable) activeBatches(ctx context.Context, claims map[string]string
 			continue
 		}
 		seen[mid] = true
-		bs, err := t.s.Batches(ctx, mid)
+		bs, err := t.s.records.Batches(ctx, mid)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +241,7 @@ func (t importTable) arrive(ctx context.Context, p placedRecord, arrival migrati
 	case migration.ArriveFollow:
 		it.MovedAt, it.LateArrival = now.Format(time.RFC3339Nano), true
 		if it.MovedIn != "" {
-			mb, err := t.s.Batch(ctx, it.MovedIn, it.MovedBy)
+			mb, err := t.s.records.Batch(ctx, it.MovedIn, it.MovedBy)
 			if err != nil {
 				return false, err
 			}
@@ -304,7 +304,7 @@ func putAbsentItem(table string, av map[string]types.AttributeValue) (types.Tran
 }
 
 // batchUpdate is an update of a batch's row under cond.
-func (s *Store) batchUpdate(b migration.Batch, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+func (s *SnapshotImport) batchUpdate(b migration.Batch, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -315,7 +315,7 @@ func (s *Store) batchUpdate(b migration.Batch, upd expression.UpdateBuilder, con
 }
 
 // batchCheck holds a batch's row to cond.
-func (s *Store) batchCheck(b migration.Batch, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+func (s *SnapshotImport) batchCheck(b migration.Batch, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -325,7 +325,7 @@ func (s *Store) batchCheck(b migration.Batch, cond expression.ConditionBuilder) 
 }
 
 // itemCheck holds an item's row to cond.
-func (s *Store) itemCheck(it migration.Item, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+func (s *SnapshotImport) itemCheck(it migration.Item, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
@@ -336,7 +336,7 @@ func (s *Store) itemCheck(it migration.Item, cond expression.ConditionBuilder) (
 
 // oldRow is the row whose put failed first in a transaction: from the
 // cancellation (ALL_OLD), else read again; nil when it is gone.
-func (s *Store) oldRow(ctx context.Context, err error, r importRow) (map[string]types.AttributeValue, error) {
+func (s *SnapshotImport) oldRow(ctx context.Context, err error, r importRow) (map[string]types.AttributeValue, error) {
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && tce.CancellationReasons[0].Item != nil {
 		return tce.CancellationReasons[0].Item, nil
@@ -421,7 +421,7 @@ func (t importTable) writeTarget(ctx context.Context, rec migration.Record, w *i
 }
 
 // getRaw reads a row as it is stored.
-func (s *Store) getRaw(ctx context.Context, pk string, out *map[string]types.AttributeValue) error {
+func (s *SnapshotImport) getRaw(ctx context.Context, pk string, out *map[string]types.AttributeValue) error {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, metaSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return storeErr(err)
@@ -434,7 +434,7 @@ func (s *Store) getRaw(ctx context.Context, pk string, out *map[string]types.Att
 // absent. A put whose key appeared since the check (a concurrent import)
 // is compared: same content counts as unchanged, other content stops the
 // import naming it; the rest of that transaction is retried.
-func (s *Store) putRows(ctx context.Context, rows []importRow, w *importer.Written) error {
+func (s *SnapshotImport) putRows(ctx context.Context, rows []importRow, w *importer.Written) error {
 	rep := ImportReport{Added: w.Added, Unchanged: w.Unchanged}
 	for start := 0; start < len(rows); start += maxTransactItems {
 		chunk := rows[start:min(start+maxTransactItems, len(rows))]

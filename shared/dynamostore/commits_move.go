@@ -38,7 +38,7 @@ const transactionsPerMoveCall = 30
 // The transaction that empties the batch carries c.Closing (the batch's
 // COMMITTED state and audit event) in place of the counter, when it has room
 // (98 items or fewer), so finishing a batch costs no write of its own.
-func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
+func (s *Commits) MoveChunk(ctx context.Context, c migration.Chunk) (migration.ChunkResult, error) {
 	b, now := c.Batch, c.Time()
 	per := maxTransactItems - 1 // one action is the batch's progress counter
 	if c.PerWrite > 0 && c.PerWrite < per {
@@ -103,7 +103,7 @@ func (s *Store) MoveChunk(ctx context.Context, c migration.Chunk) (migration.Chu
 // moveItems is one of MoveChunk's transactions: the items with these keys
 // (<= 99) and the progress counter, or the closing transition with it.
 // committed reports a batch that is COMMITTED (closed by it, or by another mover).
-func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string, move expression.Expression, closing *migration.Transition) (moved int, committed bool, err error) {
+func (s *Commits) moveItems(ctx context.Context, b migration.Batch, keys []string, move expression.Expression, closing *migration.Transition) (moved int, committed bool, err error) {
 	dst := b.TargetHolder()
 	retries := 0
 	for len(keys) > 0 {
@@ -131,7 +131,7 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 			return 0, false, cancelled(err, "closing the batch")
 		}
 		if failed[len(keys)] {
-			cur, rerr := s.Batch(ctx, b.MigrationID, b.BatchID)
+			cur, rerr := s.records.Batch(ctx, b.MigrationID, b.BatchID)
 			if rerr != nil {
 				return 0, false, rerr
 			}
@@ -182,7 +182,7 @@ func (s *Store) moveItems(ctx context.Context, b migration.Batch, keys []string,
 
 // progressWrites are the batch's side of a move: its counter, conditioned on
 // COMMITTING, or (closing) the COMMITTED transition with the counter.
-func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Transition) ([]types.TransactWriteItem, error) {
+func (s *Commits) progressWrites(b migration.Batch, n int, closing *migration.Transition) ([]types.TransactWriteItem, error) {
 	// An item the point of no return did not count (it was not at the source
 	// then: ops repaired it by hand before resuming) is counted as it moves:
 	// total grows with moved, under a condition that the count read is still
@@ -202,7 +202,7 @@ func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Tran
 		return u
 	}
 	if closing != nil {
-		return s.transitionWrites(*closing, count)
+		return s.steps.transitionWrites(*closing, count)
 	}
 	cond := expression.Name("state").Equal(expression.Value(migration.Committing))
 	if extra > 0 {
@@ -223,7 +223,7 @@ func (s *Store) progressWrites(b migration.Batch, n int, closing *migration.Tran
 // (waitsFor: a later migration takes those). last says nothing is beyond.
 // The query reads each item's key alone: the moves need nothing else, and a
 // lighter page is cheaper to read (and, in moto, to build).
-func (s *Store) movable(ctx context.Context, b migration.Batch, max int) (keys []string, last bool, err error) {
+func (s *Commits) movable(ctx context.Context, b migration.Batch, max int) (keys []string, last bool, err error) {
 	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(b.SourceHolder()))).
 		And(expression.Key(attrGSI1SK).BeginsWith(batchPrefix(b.BatchKey)))
 	waits := expression.Name("waitsFor")

@@ -18,6 +18,16 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
+// SnapshotImport loads old-platform snapshots into the table by the rules of
+// every import (shared/importer): ImportTable and ImportLease are the
+// table's side of an import (snapshot_import_table.go, _write.go, _lock.go,
+// _lease.go); Import runs a whole snapshot in process. It reads the batches
+// that arriving records meet through records.
+type SnapshotImport struct {
+	*base
+	records *MigrationRecords
+}
+
 // attrSource holds the SHA-256 of the snapshot record a row was imported
 // from. A re-import compares it, not the row: the service changes rows after
 // the import (an item's holder, a target's subject).
@@ -43,7 +53,7 @@ func (r importRow) key() string {
 }
 
 // ImportSnapshot is Import without the report.
-func (s *Store) ImportSnapshot(ctx context.Context, snap *migration.Snapshot) error {
+func (s *SnapshotImport) ImportSnapshot(ctx context.Context, snap *migration.Snapshot) error {
 	_, err := s.Import(ctx, snap)
 	return err
 }
@@ -55,7 +65,7 @@ func (s *Store) ImportSnapshot(ctx context.Context, snap *migration.Snapshot) er
 // back; a record there with other content refuses the whole import, naming
 // it, before anything is written. An import stopped half-way is finished by
 // running it again.
-func (s *Store) Import(ctx context.Context, snap *migration.Snapshot) (ImportReport, error) {
+func (s *SnapshotImport) Import(ctx context.Context, snap *migration.Snapshot) (ImportReport, error) {
 	var refused []importer.Refusal
 	sum, err := importer.Run(ctx, importer.SnapshotSource{Snap: snap}, s.ImportTable(),
 		importer.Options{Refused: func(r importer.Refusal) { refused = append(refused, r) }})
@@ -157,12 +167,9 @@ func sameSource(r importRow, old map[string]types.AttributeValue) error {
 	return nil
 }
 
-// batchGetLimit is BatchGetItem's limit of keys per call.
-const batchGetLimit = 100
-
 // recheck handles a cancelled import transaction: the rows whose condition
 // failed exist now and are compared; the others are returned to retry.
-func (s *Store) recheck(ctx context.Context, chunk []importRow, err error, rep *ImportReport) ([]importRow, error) {
+func (s *SnapshotImport) recheck(ctx context.Context, chunk []importRow, err error, rep *ImportReport) ([]importRow, error) {
 	failed := conditionFailures(err)
 	if len(failed) == 0 {
 		return nil, cancelled(err, "the import")

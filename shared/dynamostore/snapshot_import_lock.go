@@ -61,7 +61,7 @@ func (t importTable) Lock(ctx context.Context, owner string, waiting func(holder
 
 // tryImportLock takes or renews the lock for owner; it answers who holds
 // it and until when.
-func (s *Store) tryImportLock(ctx context.Context, owner string) (holder string, until time.Time, err error) {
+func (s *SnapshotImport) tryImportLock(ctx context.Context, owner string) (holder string, until time.Time, err error) {
 	now := time.Now()
 	until = now.Add(ImportLease)
 	lease := expression.Name("leaseUntil")
@@ -103,7 +103,7 @@ const batchWriteLimit = 25
 // putChecked writes rows the check found absent, 25 a BatchWriteItem call,
 // sending again what DynamoDB leaves unprocessed (with a growing pause).
 // Only under the import lock (Lock).
-func (s *Store) putChecked(ctx context.Context, rows []importRow, added map[string]int) error {
+func (s *SnapshotImport) putChecked(ctx context.Context, rows []importRow, added map[string]int) error {
 	for start := 0; start < len(rows); start += batchWriteLimit {
 		chunk := rows[start:min(start+batchWriteLimit, len(rows))]
 		reqs := make([]types.WriteRequest, len(chunk))

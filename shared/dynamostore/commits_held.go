@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -35,7 +34,7 @@ func heldRow(t migration.TargetAccount) (map[string]types.AttributeValue, error)
 	}{t.MiniPrograms}, map[string]string{attrPK: heldPK(t.SubjectID), attrSK: heldPrefix + t.ID})
 }
 
-func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
+func (s *Commits) holdings(ctx context.Context, subjectID string) (held map[string]int, absorbed map[string]bool, err error) {
 	rows, err := s.queryAll(ctx, heldPK(subjectID), "")
 	if err != nil {
 		return nil, nil, err
@@ -66,7 +65,7 @@ func (s *Store) holdings(ctx context.Context, subjectID string) (held map[string
 // it waited (Joined, read whatever the index says), less those that arrived
 // too late for it (WaitsFor). total is what the move will take, mini the
 // mini-programs among them.
-func (s *Store) willMove(ctx context.Context, b migration.Batch) (total, mini int, err error) {
+func (s *Commits) willMove(ctx context.Context, b migration.Batch) (total, mini int, err error) {
 	src := b.SourceHolder()
 	minis, others, err := s.indexed(ctx, src, batchPrefix(b.BatchKey))
 	if err != nil {
@@ -98,7 +97,7 @@ func (s *Store) willMove(ctx context.Context, b migration.Batch) (total, mini in
 // indexed lists the keys the index files under holder and prefix: the
 // mini-programs apart (an item's type and kind never change, so the lagging
 // index may say which they are).
-func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
+func (s *Commits) indexed(ctx context.Context, holder, prefix string) (minis, others []map[string]types.AttributeValue, err error) {
 	kc := expression.Key(attrGSI1PK).Equal(expression.Value(holdPK(holder))).And(expression.Key(attrGSI1SK).BeginsWith(prefix))
 	qexpr, err := expression.NewBuilder().WithKeyCondition(kc).
 		WithProjection(expression.NamesList(expression.Name(attrPK), expression.Name("type"), expression.Name("kind"))).Build()
@@ -123,64 +122,4 @@ func (s *Store) indexed(ctx context.Context, holder, prefix string) (minis, othe
 		}
 	}
 	return minis, others, nil
-}
-
-// readEach reads the records of keys consistently, 100 at a time
-// (BatchGetItem's limit), and hands each item to each until it returns false.
-func (s *Store) readEach(ctx context.Context, keys []map[string]types.AttributeValue, each func(migration.Item) bool) error {
-	for start := 0; start < len(keys); start += 100 {
-		rows, err := s.batchGet(ctx, keys[start:min(start+100, len(keys))])
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			var it migration.Item
-			if err := attributevalue.UnmarshalMap(row, &it); err != nil {
-				return err
-			}
-			if !each(it) {
-				return nil
-			}
-		}
-	}
-	return nil
-}
-
-// batchGet reads up to 100 records consistently, asking again for what
-// DynamoDB leaves unprocessed, with a growing pause.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
-	if len(attrs) > 0 {
-		names := make([]expression.NameBuilder, len(attrs))
-		for i, a := range attrs {
-			names[i] = expression.Name(a)
-		}
-		proj, err := expression.NewBuilder().WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
-		if err != nil {
-			return nil, err
-		}
-		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.Projection(), proj.Names()
-	}
-	pending := keys
-	for attempt := 0; len(pending) > 0; attempt++ {
-		if attempt > 8 {
-			return nil, migration.Errorf(migration.CodeUnavailable, "%d reads left unprocessed; try again", len(pending))
-		}
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(1<<attempt) * 10 * time.Millisecond):
-			}
-		}
-		ka.Keys = pending
-		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		out = append(out, res.Responses[s.table]...)
-		pending = res.UnprocessedKeys[s.table].Keys
-	}
-	return out, nil
 }

@@ -14,9 +14,9 @@ import (
 
 // ImportTable is the table side of an import (importer.Table): the reads
 // that resolve and judge records, and the conditional writes that add them.
-func (s *Store) ImportTable() importer.Table { return importTable{s} }
+func (s *SnapshotImport) ImportTable() importer.Table { return importTable{s} }
 
-type importTable struct{ s *Store }
+type importTable struct{ s *SnapshotImport }
 
 // Resolve reads the subjects, accounts and assets refs name, consistently,
 // 100 keys a call.
@@ -72,37 +72,6 @@ func accountOfHolder(holder string) (migration.AccountRef, bool) {
 		return migration.AccountRef{}, false
 	}
 	return migration.ParseAccountRef(rest)
-}
-
-// readKeys reads keys consistently, 100 a call, in no particular order;
-// only the attributes named, when any are.
-func (s *Store) readKeys(ctx context.Context, keys []map[string]types.AttributeValue, attrs ...string) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	seen := map[string]bool{}
-	var batch []map[string]types.AttributeValue
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		rows, err := s.batchGet(ctx, batch, attrs...)
-		out = append(out, rows...)
-		batch = batch[:0]
-		return err
-	}
-	for _, k := range keys {
-		id := stringAttr(k, attrPK) + "\x00" + stringAttr(k, attrSK)
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		batch = append(batch, k)
-		if len(batch) == batchGetLimit {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, flush()
 }
 
 // rowKey is the key of the row a record is kept in.

@@ -58,7 +58,7 @@ func personalPaths(item map[string]types.AttributeValue) []expression.NameBuilde
 // per call (0: all); it reports how many it reduced and whether more are due.
 // Safe to run again and at once with itself: each record is reduced under the
 // condition that it is still marked.
-func (s *Store) ReduceAuditPersonalData(ctx context.Context, cutoff, now string, limit int) (reduced int, more bool, err error) {
+func (s *Audit) ReduceAuditPersonalData(ctx context.Context, cutoff, now string, limit int) (reduced int, more bool, err error) {
 	keyCond := expression.Key(attrPersonal).Equal(expression.Value(personalIPUA)).And(expression.Key(attrAt).LessThan(expression.Value(cutoff)))
 	kexpr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Store) ReduceAuditPersonalData(ctx context.Context, cutoff, now string,
 	return reduced, false, nil
 }
 
-func (s *Store) reduceOne(ctx context.Context, item map[string]types.AttributeValue, now string) error {
+func (s *Audit) reduceOne(ctx context.Context, item map[string]types.AttributeValue, now string) error {
 	upd := expression.Remove(expression.Name(attrPersonal)).Set(expression.Name(attrReducedAt), expression.Value(now))
 	for _, path := range personalPaths(item) {
 		upd = upd.Remove(path)

@@ -13,14 +13,19 @@ import (
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
-// Listings for ops (tools/opsctl). They read the gsi2 index, which is
-// eventually consistent: a batch that changed state a moment ago may still be
-// listed under its old state, so callers re-read a batch before acting on it.
+// OpsReads are the listings of ops (tools/opsctl, the API's ops routes) and
+// of the schedules (the waiting probe, the reminders). They read the gsi2
+// index, which is eventually consistent: a batch that changed state a moment
+// ago may still be listed under its old state, so callers re-read a batch
+// before acting on it.
+type OpsReads struct{ *base }
+
+var _ migration.BatchLister = (*OpsReads)(nil)
 
 // BatchesInState lists the batches in state, oldest change first, keeping
 // only those last changed before updatedBefore (zero: all). At most limit
 // batches are returned (0: all).
-func (s *Store) BatchesInState(ctx context.Context, state migration.BatchState, updatedBefore time.Time, limit int) ([]migration.Batch, error) {
+func (s *OpsReads) BatchesInState(ctx context.Context, state migration.BatchState, updatedBefore time.Time, limit int) ([]migration.Batch, error) {
 	kc := expression.Key(attrGSI2PK).Equal(expression.Value(batchStatePK(state)))
 	if !updatedBefore.IsZero() {
 		// gsi2sk is "<updatedAt>#<migrationId>#<batchId>" with an RFC 3339 time;
@@ -63,7 +68,7 @@ func (s *Store) BatchesInState(ctx context.Context, state migration.BatchState, 
 }
 
 // Migrations lists the account's migrations, newest first.
-func (s *Store) Migrations(ctx context.Context, src migration.AccountRef) ([]migration.Migration, error) {
+func (s *OpsReads) Migrations(ctx context.Context, src migration.AccountRef) ([]migration.Migration, error) {
 	var out []migration.Migration
 	cursor := ""
 	for {
@@ -82,4 +87,22 @@ func (s *Store) Migrations(ctx context.Context, src migration.AccountRef) ([]mig
 		}
 		cursor = next
 	}
+}
+
+// LatestMigration returns the account's most recent migration.
+func (s *OpsReads) LatestMigration(ctx context.Context, src migration.AccountRef) (migration.Migration, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrGSI2PK).Equal(expression.Value(migrationsPK(src)))).Build()
+	if err != nil {
+		return migration.Migration{}, err
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI2), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(1)})
+	if err != nil {
+		return migration.Migration{}, storeErr(err)
+	}
+	if len(out.Items) == 0 {
+		return migration.Migration{}, migration.Errorf(migration.CodeNotFound, "account %s has no migration", src)
+	}
+	var m migration.Migration
+	return m, attributevalue.UnmarshalMap(out.Items[0], &m)
 }
