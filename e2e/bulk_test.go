@@ -4,9 +4,10 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,16 +124,7 @@ func TestBulkCohort(t *testing.T) {
 		migrationName("cohort-a", "microapp", "ma-5005"):    "ma-5005",
 		migrationName("cohort-a", "third_party", "tp-4004"): "tp-4004",
 	}
-	var got, exp []string
-	for n := range byName {
-		got = append(got, n)
-	}
-	for n := range want {
-		exp = append(exp, n)
-	}
-	sort.Strings(got)
-	sort.Strings(exp)
-	require.Equal(t, exp, got, "one migration per account, the repeated row included")
+	require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(byName)), "one migration per account, the repeated row included")
 	assert.Equal(t, float64(4), items["succeeded"], "every row is done: started, or started before")
 	assert.Equal(t, float64(0), items["failed"])
 

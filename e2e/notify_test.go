@@ -3,7 +3,8 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,16 +262,7 @@ func checkWorkflowLogs(t *testing.T, logs *logBuffer, migrationID string, commit
 		}
 	}
 	assert.Positive(t, logLines)
-	var got, exp []string
-	for id := range metricBatches {
-		got = append(got, id)
-	}
-	for id := range committed {
-		exp = append(exp, id)
-	}
-	sort.Strings(got)
-	sort.Strings(exp)
-	assert.Equal(t, exp, got, "one BatchesCommitted metric per committed batch")
+	assert.Equal(t, slices.Sorted(maps.Keys(committed)), slices.Sorted(maps.Keys(metricBatches)), "one BatchesCommitted metric per committed batch")
 	for id, moved := range metricBatches {
 		assert.Positive(t, moved, "AssetsMoved of %s", id)
 	}

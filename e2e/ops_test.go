@@ -45,18 +45,7 @@ func output(t *testing.T, exec map[string]any) execOutput {
 // Apps go to developer, services and the provider identity to partner (rule 5).
 func TestOpsMigrationWithAWSCLI(t *testing.T) {
 	s := sharedDemoStack(t)
-	in := map[string]any{
-		"source":      map[string]any{"platform": "douyin_open_legacy", "accountId": "dl-3003"},
-		"requestedBy": "ops:alice",
-		"agreement":   map[string]any{"version": "2026-11-01", "acceptedBy": "carol@example.com", "evidence": "ticket-42"},
-		"targets": map[string]any{
-			"subj-cloud/partner":   map[string]any{"mode": "existing", "accountId": "par-carol-1"},
-			"subj-cloud/developer": map[string]any{"mode": "new"},
-			"subj-acme/developer":  map[string]any{"mode": "new"},
-		},
-		"confirm": true,
-	}
-	started := awsCLI(t, s, "stepfunctions", "start-execution", "--state-machine-arn", s.StateMachineARN, "--name", "ops-carol-1", "--input", inputFile(t, in))
+	started := awsCLI(t, s, "stepfunctions", "start-execution", "--state-machine-arn", s.StateMachineARN, "--name", "ops-carol-1", "--input", inputFile(t, carolOps()))
 	out := output(t, waitExecution(t, s, str(started["executionArn"]), 90*time.Second))
 	assert.Equal(t, "ops-carol-1", out.MigrationID)
 	assert.Equal(t, "COMPLETED", out.State)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -170,9 +169,7 @@ func TestStalledMoveStrandsNoSibling(t *testing.T) {
 	assert.Equal(t, "IN_PROGRESS", alice.do("GET", "/v1/migrations/"+mid, nil).Body["state"], "a batch still moves")
 
 	setHolder(holder)
-	cmd := exec.Command("go", "run", "../tools/opsctl", "--endpoint-url", s.AWSEndpoint, "--table", table, "resume", "--migration-id", mid)
-	cmd.Env = append(cmd.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION="+s.Region, "AWS_DEFAULT_REGION="+s.Region)
-	out, err := cmd.CombinedOutput()
+	out, err := opsctl(s, "resume", "--migration-id", mid)
 	require.NoError(t, err, "opsctl resume: %s", out)
 	done := alice.batchState(mid, "subj-acme/developer")
 	assert.Equal(t, "COMMITTED", done["state"], "resumed: %s", out)

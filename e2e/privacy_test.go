@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -183,20 +179,11 @@ func TestPrivacyAndLimitsOnTheLocalStack(t *testing.T) {
 // tableRows reads both tables whole, each item as lower-case JSON.
 func tableRows(t *testing.T, s *stack.Stack) []string {
 	t.Helper()
-	db := dynamodb.NewFromConfig(stacktest.AWSConfig(s))
+	db := stacktest.DynamoDB(s)
 	var out []string
 	for _, table := range []string{s.TableName, s.AuditTableName} {
-		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(context.Background())
-			require.NoError(t, err)
-			for _, item := range page.Items {
-				var m map[string]any
-				require.NoError(t, attributevalue.UnmarshalMap(item, &m))
-				b, err := json.Marshal(m)
-				require.NoError(t, err)
-				out = append(out, strings.ToLower(string(b)))
-			}
+		for _, r := range stacktest.TableRows(t, db, table) {
+			out = append(out, strings.ToLower(r))
 		}
 	}
 	return out

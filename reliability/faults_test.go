@@ -73,6 +73,15 @@ func (w *world) batch(t *testing.T, b migration.Batch) migration.Batch {
 	return got
 }
 
+// moveAll runs the batch's mover once and checks that the run finished it:
+// done, all total items moved (those of earlier runs included).
+func (w *world) moveAll(t *testing.T, b migration.Batch, total int) {
+	t.Helper()
+	p, err := w.m.Move(context.Background(), b.MigrationID, b.BatchID, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, migration.Progress{Done: true, Moved: total, Total: total}, counted(p))
+}
+
 // verify runs the invariant check; settled says every batch must have ended
 // (and then ends every migration, as the workflow's last step does).
 func (w *world) verify(t *testing.T, settled bool) (*tableState, verdict) {
@@ -136,9 +145,7 @@ func TestLostAnswerAtThePointOfNoReturn(t *testing.T) {
 	assert.Equal(t, 1, auditCount(st, b.BatchID, migration.EventCommitStarted))
 	assert.Equal(t, quotaRecord{Used: 4, Limit: 5}, st.quota["subj-0"], "reserved once")
 
-	p, err := w.m.Move(ctx, b.MigrationID, b.BatchID, time.Time{})
-	require.NoError(t, err)
-	assert.Equal(t, migration.Progress{Done: true, Moved: 12, Total: 12}, counted(p))
+	w.moveAll(t, b, 12)
 	w.verify(t, false)
 }
 
@@ -238,9 +245,7 @@ func TestThrottledTable(t *testing.T) {
 	assert.Zero(t, w.batch(t, b).Moved)
 
 	w.proxy.SetRules()
-	p, err := w.m.Move(ctx, b.MigrationID, b.BatchID, time.Time{})
-	require.NoError(t, err)
-	assert.Equal(t, migration.Progress{Done: true, Moved: 9, Total: 9}, counted(p))
+	w.moveAll(t, b, 9)
 	w.verify(t, true)
 }
 
@@ -309,9 +314,7 @@ func TestKilledMoverResumes(t *testing.T) {
 			w.verify(t, false)
 
 			w.proxy.SetRules()
-			p, err := w.m.Move(ctx, b.MigrationID, b.BatchID, time.Time{})
-			require.NoError(t, err)
-			assert.Equal(t, migration.Progress{Done: true, Moved: 12, Total: 12}, counted(p))
+			w.moveAll(t, b, 12)
 			w.verify(t, true)
 		})
 	}

@@ -17,9 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -30,6 +28,7 @@ import (
 	"github.com/devplatform/account-migration/local/moto"
 	"github.com/devplatform/account-migration/local/moto/mototest"
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/dynamostore"
 	"github.com/devplatform/account-migration/shared/importer"
 	"github.com/devplatform/account-migration/shared/reconcile"
@@ -122,39 +121,7 @@ func (w *importWorld) run(t *testing.T, input string) *sfn.DescribeExecutionOutp
 	t.Helper()
 	start, err := w.sf.StartExecution(w.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(w.arn), Input: aws.String(input)})
 	require.NoError(t, err)
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		d, err := w.sf.DescribeExecution(w.ctx, &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn})
-		require.NoError(t, err)
-		if d.Status != sfntypes.ExecutionStatusRunning {
-			return d
-		}
-		require.True(t, time.Now().Before(deadline), "the import execution is still running after 3 minutes")
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func rowSet(t *testing.T, ctx context.Context, db *dynamodb.Client, table string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		require.NoError(t, err)
-		for _, row := range page.Items {
-			out[rowText(row)] = true
-		}
-	}
-	return out
-}
-
-func rowText(row map[string]types.AttributeValue) string {
-	var m map[string]any
-	if err := attributevalue.UnmarshalMap(row, &m); err != nil {
-		return err.Error()
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
+	return stacktest.WaitExecution(t, w.sf, aws.ToString(start.ExecutionArn), 3*time.Minute)
 }
 
 // splitReversed cuts JSON Lines into n objects whose key order puts the
@@ -204,7 +171,7 @@ func TestImportWorkflowMatchesOpsctlImport(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Output)), &got))
 	assert.Equal(t, want.Added, got.Added)
 	assert.Equal(t, want.ByType["apps"].Added, got.ByType["apps"].Added)
-	assert.Equal(t, rowSet(t, ref.ctx, ref.db, ref.store.Table()), rowSet(t, w.ctx, w.db, w.store.Table()),
+	assert.Equal(t, stacktest.RowSet(t, ref.db, ref.store.Table()), stacktest.RowSet(t, w.db, w.store.Table()),
 		"the workflow leaves the table opsctl import leaves")
 	recs, err := dynamostore.ScanRecords(w.ctx, w.db, w.store.Table(), 2, w.store.AuditTable())
 	require.NoError(t, err)
@@ -218,7 +185,7 @@ func TestImportWorkflowMatchesOpsctlImport(t *testing.T) {
 	assert.Equal(t, total, got.Unchanged)
 
 	// A dry run says what it would add, and writes nothing.
-	before := rowSet(t, w.ctx, w.db, w.store.Table())
+	before := stacktest.RowSet(t, w.db, w.store.Table())
 	w.put(t, "imports/dry/a.jsonl", []byte(`{"type":"subject","id":"subj-dry","name":"Dry Co","kind":"company","certified":true}`+"\n"))
 	dry := w.run(t, `{"prefix": "imports/dry/", "dryRun": true}`)
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, dry.Status, "%s: %s", aws.ToString(dry.Error), aws.ToString(dry.Cause))
@@ -226,7 +193,7 @@ func TestImportWorkflowMatchesOpsctlImport(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(dry.Output)), &got))
 	assert.True(t, got.DryRun)
 	assert.Equal(t, 1, got.Added)
-	assert.Equal(t, before, rowSet(t, w.ctx, w.db, w.store.Table()), "a dry run writes nothing")
+	assert.Equal(t, before, stacktest.RowSet(t, w.db, w.store.Table()), "a dry run writes nothing")
 
 	// One good new record and one whose asset is nowhere: refused, named
 	// with its object and line, nothing written.
@@ -243,7 +210,7 @@ func TestImportWorkflowMatchesOpsctlImport(t *testing.T) {
 	require.Len(t, refused, 1)
 	assert.Equal(t, "s3://"+w.bucket+`/imports/second/a.jsonl line 2 (id "ord-x")`, refused[0].At)
 	assert.Contains(t, refused[0].Problem, `"app-404"`)
-	assert.Equal(t, before, rowSet(t, w.ctx, w.db, w.store.Table()), "nothing written")
+	assert.Equal(t, before, stacktest.RowSet(t, w.db, w.store.Table()), "nothing written")
 
 	// A prefix outside imports/ is refused before anything runs.
 	assert.Equal(t, "InvalidInput", aws.ToString(w.run(t, `{"prefix": "runs/"}`).Error))

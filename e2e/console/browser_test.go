@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/demo"
@@ -439,6 +440,43 @@ func (b *browser) commitAndWait() {
 	b.click("#commit")
 	b.screen("progress")
 	waitDone(b.t, b)
+}
+
+// acceptAgreementByKeyboard is acceptAgreement and the review after it with
+// the keyboard alone: from the overview to the target screen, the
+// agreement's text scrolled to its end with End.
+func (b *browser) acceptAgreementByKeyboard() {
+	b.t.Helper()
+	b.tabTo(`button[data-action="ACCEPT_AGREEMENT"]`)
+	b.key(keyEnter)
+	b.screen("agreement")
+	b.tabTo("#agreement-text") // the text scrolls with the keyboard
+	b.key(kb.End)
+	b.waitFor("#agree:enabled") // once the text has scrolled to its end
+	b.tabTo("#agree")
+	b.key(keySpace)
+	b.tabTo("#accept")
+	b.key(keyEnter)
+	b.screen("review")
+	b.tabTo(`main .actions button:not(.secondary)`)
+	b.key(keyEnter)
+	b.screen("target")
+}
+
+// confirmNewTargetByKeyboard picks a new account on the target screen and
+// commits on the confirmation screen, with the keyboard alone; what the
+// commit leads to is the caller's to check.
+func (b *browser) confirmNewTargetByKeyboard() {
+	b.t.Helper()
+	b.tabTo("#target-new")
+	b.key(keySpace)
+	b.tabTo(`form button[type=submit]`)
+	b.key(keyEnter)
+	b.screen("confirm")
+	b.tabTo("#understand")
+	b.key(keySpace)
+	b.tabTo("#commit")
+	b.key(keyEnter)
 }
 
 // migrate takes a fresh account's one batch from the sign-in to moved, to

@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/jwtlocal"
@@ -202,32 +201,11 @@ func waitDone(t *testing.T, b *browser) {
 
 // keyboardBatch: the second batch with the keyboard alone, to a new account.
 func keyboardBatch(t *testing.T, b *browser) {
-	b.tabTo(`button[data-action="ACCEPT_AGREEMENT"]`)
-	b.key(keyEnter)
-	b.screen("agreement")
-	b.tabTo("#agreement-text") // the text scrolls with the keyboard
-	b.key(kb.End)
-	b.waitFor("#agree:enabled") // once the text has scrolled to its end
-	b.tabTo("#agree")
-	b.key(keySpace)
-	b.tabTo("#accept")
-	b.key(keyEnter)
-	b.screen("review")
-	b.tabTo(`main .actions button:not(.secondary)`)
-	b.key(keyEnter)
-	b.screen("target")
+	b.acceptAgreementByKeyboard()
 	var values []string
 	b.eval(`[...document.querySelectorAll('input[name=target]')].map(i => i.value)`, &values)
 	require.Equal(t, []string{""}, values, "dev-alice-1 now holds the other subject: only a new account")
-	b.tabTo("#target-new")
-	b.key(keySpace)
-	b.tabTo(`form button[type=submit]`)
-	b.key(keyEnter)
-	b.screen("confirm")
-	b.tabTo("#understand")
-	b.key(keySpace)
-	b.tabTo("#commit")
-	b.key(keyEnter)
+	b.confirmNewTargetByKeyboard()
 	b.screen("progress")
 	waitDone(t, b)
 	b.tabTo("#see-target")
@@ -278,29 +256,8 @@ func quotaRefusal(t *testing.T, b *browser) {
 	b.tabTo(`main .actions button`) // Start migration
 	b.key(keyEnter)
 	b.screen("overview")
-	b.tabTo(`button[data-action="ACCEPT_AGREEMENT"]`)
-	b.key(keyEnter)
-	b.screen("agreement")
-	b.tabTo("#agreement-text")
-	b.key(kb.End)
-	b.waitFor("#agree:enabled") // once the text has scrolled to its end
-	b.tabTo("#agree")
-	b.key(keySpace)
-	b.tabTo("#accept")
-	b.key(keyEnter)
-	b.screen("review")
-	b.tabTo(`main .actions button:not(.secondary)`)
-	b.key(keyEnter)
-	b.screen("target")
-	b.tabTo("#target-new")
-	b.key(keySpace)
-	b.tabTo(`form button[type=submit]`)
-	b.key(keyEnter)
-	b.screen("confirm")
-	b.tabTo("#understand")
-	b.key(keySpace)
-	b.tabTo("#commit")
-	b.key(keyEnter)
+	b.acceptAgreementByKeyboard()
+	b.confirmNewTargetByKeyboard()
 	b.waitFor(`main [data-code="QUOTA_EXCEEDED"]`)
 	require.Contains(t, b.text(`main [data-code="QUOTA_EXCEEDED"]`), "quota")
 	require.True(t, b.inView(`main [data-code="QUOTA_EXCEEDED"]`), "the refusal shows where the user is")

@@ -56,11 +56,7 @@ func TestImportWorkflowOnTheStack(t *testing.T) {
 	}
 	s := stacktest.Start(t, stack.Options{ProjectDir: "../..", PoolSize: 2})
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "opsctl")
-	build := exec.Command("go", "build", "-o", bin, "./tools/opsctl")
-	build.Dir = "../.."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := stacktest.BuildOpsctl(t, "../..")
 
 	var bucket string
 	for _, b := range stacktest.AWSCLI(t, s, "s3api", "list-buckets")["Buckets"].([]any) {

@@ -26,3 +26,22 @@ func templateRoles(t *testing.T) map[string]iam.Role {
 	}
 	return byName
 }
+
+// The tables' ARNs as the template resolves them with the default parameters.
+const (
+	dataTableArn  = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
+	auditTableArn = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
+)
+
+// roleAllows answers whether a role of template.yaml (by logical id, as
+// templateRoles names them) may do action on resource, as the local IAM
+// decides; a role the template does not have fails t.
+func roleAllows(t *testing.T) func(role, action, resource string) bool {
+	t.Helper()
+	byName := templateRoles(t)
+	return func(role, action, resource string) bool {
+		r, ok := byName[role]
+		require.True(t, ok, "role %s", role)
+		return iam.Evaluate(r.Policies, action, resource) == iam.Allowed
+	}
+}

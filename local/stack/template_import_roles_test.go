@@ -4,10 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/internal/cfn"
-	"github.com/devplatform/account-migration/local/internal/iam"
 )
 
 // The import workflow's roles, as docs/IAM.md cuts them: the function reads
@@ -15,28 +13,21 @@ import (
 // never changes the audit trail); the machine lists the input and invokes
 // only the import function.
 func TestTemplateImportRolesAsCut(t *testing.T) {
-	byName := templateRoles(t)
+	allowed := roleAllows(t)
 	const (
-		data    = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
-		audit   = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
 		bucket  = "arn:aws:s3:::" + cfn.StackName + "-imports-123456789012-us-east-1"
 		machine = "arn:aws:states:us-east-1:123456789012:stateMachine:" + cfn.StackName + "-import"
 	)
-	allowed := func(role, action, resource string) bool {
-		r, ok := byName[role]
-		require.True(t, ok, "role %s", role)
-		return iam.Evaluate(r.Policies, action, resource) == iam.Allowed
-	}
 	fn := "ImportFunction"
 	for _, a := range []string{"GetItem", "BatchGetItem", "Query", "BatchWriteItem", "PutItem", "UpdateItem", "ConditionCheckItem", "DeleteItem"} {
-		assert.True(t, allowed(fn, "dynamodb:"+a, data), "%s: dynamodb:%s", fn, a)
+		assert.True(t, allowed(fn, "dynamodb:"+a, dataTableArn), "%s: dynamodb:%s", fn, a)
 	}
 	for _, never := range []string{"Scan", "DeleteTable", "PartiQLUpdate"} {
-		assert.False(t, allowed(fn, "dynamodb:"+never, data), "%s: dynamodb:%s", fn, never)
+		assert.False(t, allowed(fn, "dynamodb:"+never, dataTableArn), "%s: dynamodb:%s", fn, never)
 	}
-	assert.True(t, allowed(fn, "dynamodb:PutItem", audit), "late arrivals are audited")
+	assert.True(t, allowed(fn, "dynamodb:PutItem", auditTableArn), "late arrivals are audited")
 	for _, never := range []string{"UpdateItem", "DeleteItem", "BatchWriteItem"} {
-		assert.False(t, allowed(fn, "dynamodb:"+never, audit), "%s: dynamodb:%s on the audit trail", fn, never)
+		assert.False(t, allowed(fn, "dynamodb:"+never, auditTableArn), "%s: dynamodb:%s on the audit trail", fn, never)
 	}
 	assert.True(t, allowed(fn, "s3:GetObject", bucket+"/imports/2026-12-03/a.jsonl"))
 	assert.True(t, allowed(fn, "s3:GetObject", bucket+"/runs/import-1/index.json"))
@@ -53,5 +44,5 @@ func TestTemplateImportRolesAsCut(t *testing.T) {
 	assert.False(t, allowed(sm, "s3:GetObject", bucket+"/imports/2026-12-03/a.jsonl"), "the records stay out of the state")
 	assert.True(t, allowed(sm, "states:StartExecution", machine), "its Distributed Maps' child executions")
 	assert.False(t, allowed(sm, "states:StartExecution", "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-"+cfn.StackName))
-	assert.False(t, allowed(sm, "dynamodb:PutItem", data))
+	assert.False(t, allowed(sm, "dynamodb:PutItem", dataTableArn))
 }

@@ -203,16 +203,15 @@ func TestTemplatePersonalData(t *testing.T) {
 
 	reminders := templateRoles(t)["RemindersFunction"]
 	require.NotEmpty(t, reminders.Policies)
-	const auditArn = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
 	allowed := func(action, resource string) bool {
 		return iam.Evaluate(reminders.Policies, action, resource) == iam.Allowed
 	}
-	assert.True(t, allowed("dynamodb:Query", auditArn+"/index/personal"))
-	assert.True(t, allowed("dynamodb:UpdateItem", auditArn))
+	assert.True(t, allowed("dynamodb:Query", auditTableArn+"/index/personal"))
+	assert.True(t, allowed("dynamodb:UpdateItem", auditTableArn))
 	for _, never := range []string{"Scan", "DeleteItem", "PutItem", "BatchWriteItem"} {
-		assert.False(t, allowed("dynamodb:"+never, auditArn), "housekeeping: dynamodb:%s on the audit trail", never)
+		assert.False(t, allowed("dynamodb:"+never, auditTableArn), "housekeeping: dynamodb:%s on the audit trail", never)
 	}
-	assert.False(t, allowed("dynamodb:Query", auditArn), "only the sparse index, not the trails")
+	assert.False(t, allowed("dynamodb:Query", auditTableArn), "only the sparse index, not the trails")
 }
 
 // The rest of the review: tables protected from deletion, the cohort bucket

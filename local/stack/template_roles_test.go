@@ -4,10 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/internal/cfn"
-	"github.com/devplatform/account-migration/local/internal/iam"
 )
 
 // The roles of template.yaml, resolved as the local stack enforces them
@@ -15,18 +13,11 @@ import (
 // statements), hold what docs/IAM.md says: each function has what it needs
 // and nothing it does not, whatever is exercised by a test or not.
 func TestTemplateRolesAsCut(t *testing.T) {
-	byName := templateRoles(t)
+	allowed := roleAllows(t)
 	const (
-		data  = "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationTable"
-		audit = "arn:aws:dynamodb:us-east-1:123456789012:table/AuditTable"
 		own   = "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-" + cfn.StackName
 		other = "arn:aws:states:us-east-1:123456789012:stateMachine:MigrationStateMachine-another-stack"
 	)
-	allowed := func(role, action, resource string) bool {
-		r, ok := byName[role]
-		require.True(t, ok, "role %s", role)
-		return iam.Evaluate(r.Policies, action, resource) == iam.Allowed
-	}
 	functions := []string{"ApiFunction", "ListAssetsFunction", "SplitBySubjectFunction", "RecordAgreementFunction",
 		"SelectTargetFunction", "CommitFunction", "FinishFunction", "WaitingProbeFunction"}
 	writes := map[string][]string{
@@ -41,21 +32,21 @@ func TestTemplateRolesAsCut(t *testing.T) {
 	wakes := map[string]bool{"ApiFunction": true, "RecordAgreementFunction": true, "SelectTargetFunction": true, "CommitFunction": true, "WaitingProbeFunction": true}
 	for _, fn := range functions {
 		for _, read := range []string{"GetItem", "Query", "BatchGetItem"} {
-			assert.True(t, allowed(fn, "dynamodb:"+read, data), "%s reads", fn)
+			assert.True(t, allowed(fn, "dynamodb:"+read, dataTableArn), "%s reads", fn)
 		}
-		assert.True(t, allowed(fn, "dynamodb:Query", data+"/index/gsi2"), "%s queries the indexes", fn)
+		assert.True(t, allowed(fn, "dynamodb:Query", dataTableArn+"/index/gsi2"), "%s queries the indexes", fn)
 		for _, never := range []string{"Scan", "BatchWriteItem", "DescribeTable", "DeleteTable", "PartiQLUpdate"} {
-			assert.False(t, allowed(fn, "dynamodb:"+never, data), "%s: dynamodb:%s", fn, never)
+			assert.False(t, allowed(fn, "dynamodb:"+never, dataTableArn), "%s: dynamodb:%s", fn, never)
 		}
 		for _, w := range []string{"PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"} {
 			want := contains(writes[fn], w)
-			assert.Equal(t, want, allowed(fn, "dynamodb:"+w, data), "%s: dynamodb:%s on the data table", fn, w)
+			assert.Equal(t, want, allowed(fn, "dynamodb:"+w, dataTableArn), "%s: dynamodb:%s on the data table", fn, w)
 		}
 		// The audit trail: appended by every writer, changed by no one.
-		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:PutItem", audit), "%s appends to the audit trail", fn)
-		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:Query", audit), "%s reads the trail's last number", fn)
+		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:PutItem", auditTableArn), "%s appends to the audit trail", fn)
+		assert.Equal(t, len(writes[fn]) > 0, allowed(fn, "dynamodb:Query", auditTableArn), "%s reads the trail's last number", fn)
 		for _, never := range []string{"UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate", "PartiQLDelete", "DeleteTable"} {
-			assert.False(t, allowed(fn, "dynamodb:"+never, audit), "%s: dynamodb:%s on the audit trail", fn, never)
+			assert.False(t, allowed(fn, "dynamodb:"+never, auditTableArn), "%s: dynamodb:%s on the audit trail", fn, never)
 		}
 		// SendTask* are granted on "*" (IAM knows no resource for them),
 		// and only to the functions that end waits.
@@ -80,7 +71,7 @@ func TestTemplateRolesAsCut(t *testing.T) {
 	assert.True(t, allowed(sm, "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default"))
 	assert.False(t, allowed(sm, "logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:anything"), "no CloudWatchLogsFullAccess")
 	assert.True(t, allowed(sm, "logs:CreateLogDelivery", "*"), "vended log delivery")
-	assert.False(t, allowed(sm, "dynamodb:PutItem", data), "the machine writes no data itself")
+	assert.False(t, allowed(sm, "dynamodb:PutItem", dataTableArn), "the machine writes no data itself")
 
 	bulk := "BulkMigrationStateMachine"
 	assert.True(t, allowed(bulk, "states:StartExecution", own), "starts the cohort's migrations")

@@ -300,37 +300,24 @@ func isParent(t migration.RecordType) bool {
 // pass2 resolves references and judges each record against the table, a
 // chunk at a time.
 func (r *run) pass2(ctx context.Context) error {
-	var seq int64
-	var chunk []migration.Record
-	var seqs []int64
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := r.checkChunk(ctx, chunk, seqs)
-		chunk, seqs = chunk[:0], seqs[:0]
-		r.progress(PhaseCheck, r.total/2+seq/2)
-		return err
-	}
-	err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
-		seq++
+	var read int64 // how far the pass has read, for its progress
+	keep := func(seq int64, rec migration.Record, bad error) bool {
+		read = seq
 		if bad != nil || migration.CheckRecord(rec) != nil {
-			return nil // refused in pass 1
+			return false // refused in pass 1
 		}
 		if r.dups.has(seq) {
 			r.refuse(rec, "duplicate id: given twice in the input", false)
-			return nil
+			return false
 		}
-		chunk, seqs = append(chunk, rec), append(seqs, seq)
-		if len(chunk) >= r.opt.Chunk {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
+		return true
+	}
+	flush := func(chunk []migration.Record, seqs []int64) error {
+		err := r.checkChunk(ctx, chunk, seqs)
+		r.progress(PhaseCheck, r.total/2+read/2)
 		return err
 	}
-	if err := flush(); err != nil {
+	if err := inChunks(ctx, r.src, r.opt.Chunk, keep, flush); err != nil {
 		return err
 	}
 	r.progress(PhaseCheck, r.total)

@@ -2,16 +2,12 @@ package importer_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,28 +58,7 @@ func writeFile(t *testing.T, name, text string) string {
 // rows is the table's every row, as a set of comparable strings.
 func (e *env) rows(t *testing.T) map[string]bool {
 	t.Helper()
-	out := map[string]bool{}
-	p := dynamodb.NewScanPaginator(e.db, &dynamodb.ScanInput{TableName: aws.String(e.store.Table()), ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(e.ctx)
-		require.NoError(t, err)
-		for _, row := range page.Items {
-			out[rowString(row)] = true
-		}
-	}
-	return out
-}
-
-func rowString(row map[string]types.AttributeValue) string {
-	var m map[string]any
-	if err := attributevalue.UnmarshalMap(row, &m); err != nil {
-		return err.Error()
-	}
-	b, err := json.Marshal(m) // map keys sorted: one string per content
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
+	return stacktest.RowSet(t, e.db, e.store.Table())
 }
 
 func (e *env) reconcileClean(t *testing.T) {

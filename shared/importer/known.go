@@ -143,16 +143,18 @@ func (r *run) write(ctx context.Context) error {
 		passes = [][]migration.RecordType{append(append(append([]migration.RecordType{}, levels[0]...), levels[1]...), levels[2]...)}
 	}
 	for _, level := range passes {
-		in := map[migration.RecordType]bool{}
-		for _, t := range level {
-			in[t] = true
-		}
-		var seq int64
-		var chunk []migration.Record
-		flush := func() error {
-			if len(chunk) == 0 {
-				return nil
+		in := typeSet(level)
+		keep := func(seq int64, rec migration.Record, bad error) bool {
+			if bad != nil || !in[rec.Type] {
+				return false
 			}
+			if r.existing.has(seq) || r.dups.has(seq) {
+				done++ // nothing to write: done already
+				return false
+			}
+			return true
+		}
+		flush := func(chunk []migration.Record, _ []int64) error {
 			if r.opt.StopAfter > 0 && chunks >= r.opt.StopAfter {
 				return ErrStopped
 			}
@@ -160,28 +162,10 @@ func (r *run) write(ctx context.Context) error {
 			chunks++
 			r.count(w)
 			done += int64(len(chunk))
-			chunk = chunk[:0]
 			r.progress(PhaseWrite, done)
 			return err
 		}
-		err := r.src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
-			seq++
-			if bad != nil || !in[rec.Type] || r.existing.has(seq) || r.dups.has(seq) {
-				if bad == nil && in[rec.Type] {
-					done++
-				}
-				return nil
-			}
-			chunk = append(chunk, rec)
-			if len(chunk) >= r.opt.WriteChunk {
-				return flush()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := flush(); err != nil {
+		if err := inChunks(ctx, r.src, r.opt.WriteChunk, keep, flush); err != nil {
 			return err
 		}
 	}

@@ -181,17 +181,9 @@ func WritePart(ctx context.Context, src Source, ix *Index, t Table, level int, o
 	if level < 0 || level >= len(levels) {
 		return r.sum, fmt.Errorf("write level %d: there are %d", level, len(levels))
 	}
-	in := map[migration.RecordType]bool{}
-	for _, ty := range levels[level] {
-		in[ty] = true
-	}
-	var chunk []migration.Record
+	in := typeSet(levels[level])
 	var done int64
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		defer func() { chunk = chunk[:0] }()
+	flush := func(chunk []migration.Record, _ []int64) error {
 		k := r.known()
 		if err := r.resolve(ctx, chunk, k, true); err != nil {
 			return err
@@ -226,20 +218,9 @@ func WritePart(ctx context.Context, src Source, ix *Index, t Table, level int, o
 		r.progress(PhaseWrite, done)
 		return nil
 	}
-	err := src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
-		if bad != nil || !in[rec.Type] {
-			return nil
-		}
-		chunk = append(chunk, rec)
-		if len(chunk) >= r.opt.WriteChunk {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return r.sum, err
-	}
-	return r.sum, flush()
+	keep := func(_ int64, rec migration.Record, bad error) bool { return bad == nil && in[rec.Type] }
+	err := inChunks(ctx, src, r.opt.WriteChunk, keep, flush)
+	return r.sum, err // the sum the writes counted, read after them
 }
 
 // Add sums another part's summary into s.

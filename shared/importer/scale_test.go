@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/demo"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/importer"
 )
 
@@ -45,11 +46,7 @@ func TestImportAtScaleSurvivesKill(t *testing.T) {
 	scaleRecords := scaleRecords(t)
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "opsctl")
-	build := exec.Command("go", "build", "-o", bin, "./tools/opsctl")
-	build.Dir = "../.."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := stacktest.BuildOpsctl(t, "../..")
 	file := filepath.Join(dir, "records.jsonl")
 	f, err := os.Create(file)
 	require.NoError(t, err)

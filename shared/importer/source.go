@@ -244,3 +244,45 @@ type checkedKey struct{}
 func Checked(ctx context.Context) context.Context { return context.WithValue(ctx, checkedKey{}, true) }
 
 func checked(ctx context.Context) bool { v, _ := ctx.Value(checkedKey{}).(bool); return v }
+
+// inChunks is a later pass over src (Checked): the records keep takes, given
+// each with its 1-based position in the input, go to flush in chunks of size,
+// the last one shorter. flush may keep neither slice: both are reused.
+func inChunks(ctx context.Context, src Source, size int, keep func(seq int64, rec migration.Record, bad error) bool,
+	flush func(chunk []migration.Record, seqs []int64) error) error {
+	var seq int64
+	var chunk []migration.Record
+	var seqs []int64
+	send := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := flush(chunk, seqs)
+		chunk, seqs = chunk[:0], seqs[:0]
+		return err
+	}
+	err := src.Each(Checked(ctx), func(rec migration.Record, bad error) error {
+		seq++
+		if !keep(seq, rec, bad) {
+			return nil
+		}
+		chunk, seqs = append(chunk, rec), append(seqs, seq)
+		if len(chunk) >= size {
+			return send()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return send()
+}
+
+// typeSet is the set of the types given.
+func typeSet(types []migration.RecordType) map[migration.RecordType]bool {
+	in := make(map[migration.RecordType]bool, len(types))
+	for _, t := range types {
+		in[t] = true
+	}
+	return in
+}

@@ -2,20 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/devplatform/account-migration/local/stack"
+	"github.com/devplatform/account-migration/local/stacktest"
 	"github.com/devplatform/account-migration/shared/migration"
 )
 
@@ -54,19 +52,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 // tableRecords is every record of the table as sorted JSON lines.
 func tableRecords(t *testing.T, c clients, s *stack.Stack) []string {
 	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(c.db, &dynamodb.ScanInput{TableName: aws.String(s.TableName)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		require.NoError(t, err)
-		for _, item := range page.Items {
-			var m map[string]any
-			require.NoError(t, attributevalue.UnmarshalMap(item, &m))
-			b, err := json.Marshal(m)
-			require.NoError(t, err)
-			out = append(out, string(b))
-		}
-	}
+	out := stacktest.TableRows(t, c.db, s.TableName)
 	sort.Strings(out)
 	return out
 }
