@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,6 +70,17 @@ type noStarter = stacktest.NopStarter
 type fixture struct{ migration.Snapshot }
 
 func newFixture() *fixture { return &fixture{migration.Snapshot{Version: 1}} }
+
+// confirmAtOnce confirms two batches at the same moment, each by its own
+// developer, and returns each confirmation's error.
+func (e *env) confirmAtOnce(a migration.AccountRef, ba migration.Batch, b migration.AccountRef, bb migration.Batch) (errA, errB error) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, errA = e.m.Confirm(e.ctx, a, ba.MigrationID, ba.BatchID) }()
+	go func() { defer wg.Done(); _, errB = e.m.Confirm(e.ctx, b, bb.MigrationID, bb.BatchID) }()
+	wg.Wait()
+	return errA, errB
+}
 
 // over is e's migrator with its store wrapped: a copy of its dependencies, so
 // e.m itself keeps the real store (copying a Migrator would share them).

@@ -298,12 +298,7 @@ func TestQuotaRaceCountsHoldingsOnce(t *testing.T) {
 	e := newEnv(t, snap)
 	ba := e.readyBatch(t, alice, "subj-ib/developer", migration.Target{Mode: migration.TargetModeNew})
 	bb := e.readyBatch(t, bob, "subj-ib/developer", migration.Target{Mode: migration.TargetModeNew})
-	var wg sync.WaitGroup
-	var errA, errB error
-	wg.Add(2)
-	go func() { defer wg.Done(); _, errA = e.m.Confirm(e.ctx, alice, ba.MigrationID, ba.BatchID) }()
-	go func() { defer wg.Done(); _, errB = e.m.Confirm(e.ctx, bob, bb.MigrationID, bb.BatchID) }()
-	wg.Wait()
+	errA, errB := e.confirmAtOnce(alice, ba, bob, bb)
 	require.True(t, (errA == nil) != (errB == nil), "exactly one lands: alice=%v bob=%v", errA, errB)
 	brought, lostErr := 2, errB
 	if errA != nil {
