@@ -20,7 +20,7 @@ type Deps struct {
 	// Manifests keeps each committed batch's list for the new platforms.
 	Manifests Manifests
 	// Outcomes counts what ended each batch (committed, failed, stalled),
-	// recorded once, where the rule decides it; nil counts nothing.
+	// recorded once, where the rule decides it; nil (New) counts nothing.
 	Outcomes Outcomes
 	Now      func() time.Time
 	// CommitOverdue is how long a batch may sit in COMMITTING before the
@@ -64,9 +64,19 @@ type Migrator struct {
 
 // New returns the use cases over d.
 func New(d Deps) *Migrator {
+	if d.Outcomes == nil {
+		d.Outcomes = uncounted{}
+	}
 	p := &d
 	return &Migrator{Deps: p, DeveloperActions: p.developer(), WorkflowSteps: p.steps(), Reads: p.reads()}
 }
+
+// uncounted is the Outcomes of a Migrator given none: it counts nothing.
+type uncounted struct{}
+
+func (uncounted) BatchCommitted(context.Context, Batch, int)  {}
+func (uncounted) BatchFailed(context.Context, Batch, string)  {}
+func (uncounted) BatchStalled(context.Context, Batch, string) {}
 
 func (d *Deps) developer() *DeveloperActions { return &DeveloperActions{d} }
 func (d *Deps) steps() *WorkflowSteps        { return &WorkflowSteps{d} }

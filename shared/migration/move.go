@@ -95,17 +95,11 @@ func (s *WorkflowSteps) Move(ctx context.Context, migrationID, batchID string, u
 		return Progress{}, err
 	}
 	if closedHere {
-		s.committed(ctx, b)
-	}
-	return committedProgress(b), nil
-}
-
-// committed counts a batch this call closed: only the mover whose write
-// closed it counts it, whatever retries or second movers come after.
-func (s *WorkflowSteps) committed(ctx context.Context, b Batch) {
-	if s.Outcomes != nil {
+		// Only the mover whose write closed the batch counts it, whatever
+		// retries or second movers come after.
 		s.Outcomes.BatchCommitted(ctx, b, b.Moved)
 	}
+	return committedProgress(b), nil
 }
 
 // close marks a batch whose items have all moved COMMITTED, when its last

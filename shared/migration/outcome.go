@@ -41,9 +41,7 @@ func (s *WorkflowSteps) end(ctx context.Context, migrationID, batchID string, to
 	if err != nil {
 		return Batch{}, err
 	}
-	if s.Outcomes != nil {
-		s.Outcomes.BatchFailed(ctx, b, label)
-	}
+	s.Outcomes.BatchFailed(ctx, b, label)
 	// Any wait still parked ends with the failure, so the workflow moves on.
 	for _, tok := range b.Tokens {
 		if tok != "" && s.Signal != nil {
@@ -74,7 +72,7 @@ func (s *WorkflowSteps) Stall(ctx context.Context, migrationID, batchID, caught,
 	if IsCode(err, CodeWrongStep) {
 		return nb, nil
 	}
-	if err == nil && s.Outcomes != nil {
+	if err == nil {
 		// Every time the workflow gives up: after ops resume a batch that
 		// stalls again, the alarm fires again.
 		s.Outcomes.BatchStalled(ctx, nb, caught)
