@@ -71,6 +71,19 @@ type fixture struct{ migration.Snapshot }
 
 func newFixture() *fixture { return &fixture{migration.Snapshot{Version: 1}} }
 
+// endedMigration begins migration id for alice and ends it (its one batch
+// expired, the migration summarized), so another may begin after it.
+func (e *env) endedMigration(t *testing.T, id string) {
+	t.Helper()
+	res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: id, Source: alice, RequestedBy: "ops:test"})
+	require.NoError(t, err)
+	require.Empty(t, res.ActiveMigrationID)
+	_, err = e.m.Expire(e.ctx, id, res.BatchIDs[0])
+	require.NoError(t, err)
+	_, err = e.m.Summarize(e.ctx, id)
+	require.NoError(t, err)
+}
+
 // confirmAtOnce confirms two batches at the same moment, each by its own
 // developer, and returns each confirmation's error.
 func (e *env) confirmAtOnce(a migration.AccountRef, ba migration.Batch, b migration.AccountRef, bb migration.Batch) (errA, errB error) {

@@ -73,13 +73,7 @@ func TestMigrationsNewestFirst(t *testing.T) {
 	clock := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	e.m.Now = func() time.Time { return clock }
 	for _, id := range []string{"m-first", "m-second"} {
-		res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: id, Source: alice, RequestedBy: "ops:test"})
-		require.NoError(t, err)
-		require.Empty(t, res.ActiveMigrationID)
-		_, err = e.m.Expire(e.ctx, id, res.BatchIDs[0])
-		require.NoError(t, err)
-		_, err = e.m.Summarize(e.ctx, id)
-		require.NoError(t, err)
+		e.endedMigration(t, id)
 		clock = clock.Add(time.Hour)
 	}
 	ms, err := e.store.Migrations(e.ctx, alice)

@@ -49,13 +49,7 @@ func TestLatestMigrationWithinASecond(t *testing.T) {
 	clock := base.Add(100 * time.Millisecond)
 	e.m.Now = func() time.Time { return clock }
 	for _, id := range []string{"m-first", "m-second"} {
-		res, err := e.m.Begin(e.ctx, migration.BeginInput{MigrationID: id, Source: alice, RequestedBy: "ops:test"})
-		require.NoError(t, err)
-		require.Empty(t, res.ActiveMigrationID)
-		_, err = e.m.Expire(e.ctx, id, res.BatchIDs[0])
-		require.NoError(t, err)
-		_, err = e.m.Summarize(e.ctx, id)
-		require.NoError(t, err)
+		e.endedMigration(t, id)
 		clock = base.Add(150 * time.Millisecond)
 	}
 	latest, err := e.store.LatestMigration(e.ctx, alice)
